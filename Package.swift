@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Targets are stacked in the layers of the pipeline (DESIGN.md §2):
+// model → loader → provider contract → expansion → graph → plan → state → execution → commands → maifctl.
+let package = Package(
+    name: "maifctl",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "maifctl", targets: ["maifctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // Diagnostics, source locations, typed values (durations, sizes, …) and the typed stack model.
+        .target(name: "StackModel"),
+        // YAML files → merged, interpolated, schema-checked `Stack` plus diagnostics.
+        .target(name: "StackLoader", dependencies: ["StackModel", .product(name: "Yams", package: "Yams")]),
+        // The provider contract: addresses, attribute values, schemas, the `Provider` protocol and registry.
+        .target(name: "ProviderKit"),
+        // The one place that maps stack sections onto provider resource types.
+        .target(name: "Expansion", dependencies: ["StackModel", "ProviderKit"]),
+        // A small generic DAG: topological order, cycle detection, Mermaid/DOT rendering.
+        .target(name: "ResourceGraph"),
+        // libgit2, found with pkg-config (apt-get install libgit2-dev).
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        // State in git: canonical per-resource JSON files, one commit per apply.
+        .target(name: "StateStore", dependencies: ["ProviderKit", "CGit2"]),
+        // Desired resources + prior state + providers → a plan of actions with attribute diffs.
+        .target(name: "Planning", dependencies: ["ProviderKit", "ResourceGraph", "StateStore"]),
+        // Walks a plan's DAG with bounded parallelism, recording every finished action in state.
+        .target(name: "Execution", dependencies: ["ProviderKit", "ResourceGraph", "Planning", "StateStore"]),
+        // The embedded default provider: "deploys" into a folder on this machine.
+        .target(name: "LocalProvider", dependencies: ["ProviderKit"], path: "providers/local"),
+        // The command line: parses flags, calls the engine, hands results to a view.
+        .target(name: "MAIFCommands", dependencies: [
+            "StackModel", "StackLoader", "ProviderKit", "Expansion", "ResourceGraph", "Planning",
+            "StateStore", "Execution", "LocalProvider",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "maifctl", dependencies: ["MAIFCommands"]),
+
+        .testTarget(name: "StackLoaderTests", dependencies: ["StackLoader", "StackModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: [
+            "StackLoader", "StackModel", "ProviderKit", "Expansion", "ResourceGraph", "Planning", "StateStore",
+            "Execution", "LocalProvider",
+        ]),
+        .testTarget(name: "CLITests", dependencies: ["MAIFCommands"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,8 @@
+import MAIFCommands
+
+@main
+enum Maifctl {
+    static func main() async {
+        await MaifctlCommand.main()
+    }
+}
