@@ -47,6 +47,7 @@ let package = Package(
             "StackLoader", "StackModel", "ProviderKit", "Expansion", "ResourceGraph", "Planning", "StateStore",
             "Execution", "LocalProvider",
         ]),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "ProviderKit"]),
         .testTarget(name: "CLITests", dependencies: ["MAIFCommands"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,148 @@
+/// The provider contract: the only code that talks to an outside system implements this.
+
+/// What a provider knows about the resource a call is for; providers tag what they create with it.
+public struct ResourceContext: Sendable, Hashable {
+    public var stack: String
+    public var address: ResourceAddress
+
+    public init(stack: String, address: ResourceAddress) {
+        self.stack = stack
+        self.address = address
+    }
+}
+
+/// A resource as the provider reports it: its id and every attribute, computed ones included.
+public struct ResourceState: Sendable, Hashable, Codable {
+    public var id: String
+    public var attributes: [String: AttributeValue]
+
+    public init(id: String, attributes: [String: AttributeValue]) {
+        self.id = id
+        self.attributes = attributes
+    }
+}
+
+public struct PlanRequest: Sendable {
+    public var context: ResourceContext
+    public var prior: ResourceState?
+    /// The configuration from the stack; may hold `.unknown` where a reference is not yet known.
+    public var desired: [String: AttributeValue]
+
+    public init(context: ResourceContext, prior: ResourceState?, desired: [String: AttributeValue]) {
+        self.context = context
+        self.prior = prior
+        self.desired = desired
+    }
+}
+
+public struct PlanResponse: Sendable {
+    /// What the resource will look like after apply; computed attributes not yet known are `.unknown`.
+    public var planned: [String: AttributeValue]
+    /// Attributes whose change forces a replacement (empty: create or update in place).
+    public var requiresReplace: [String]
+
+    public init(planned: [String: AttributeValue], requiresReplace: [String]) {
+        self.planned = planned
+        self.requiresReplace = requiresReplace
+    }
+}
+
+/// Settings from the stack's `clouds` section for this provider, plus where maifctl runs.
+public struct ProviderConfiguration: Sendable {
+    public var stack: String
+    public var settings: [String: AttributeValue]
+    /// The directory relative paths are resolved against (where maifctl was started).
+    public var workingDirectory: String
+    public var environment: [String: String]
+
+    public init(stack: String, settings: [String: AttributeValue] = [:], workingDirectory: String,
+                environment: [String: String] = [:]) {
+        self.stack = stack
+        self.settings = settings
+        self.workingDirectory = workingDirectory
+        self.environment = environment
+    }
+}
+
+public protocol Provider: Sendable {
+    var schema: ProviderSchema { get }
+    func plan(_ request: PlanRequest) async throws -> PlanResponse
+    func create(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState
+    /// The resource as it is now, or nil when it no longer exists.
+    func read(_ context: ResourceContext, _ prior: ResourceState) async throws -> ResourceState?
+    func update(_ context: ResourceContext, _ prior: ResourceState, _ config: [String: AttributeValue]) async throws -> ResourceState
+    func delete(_ context: ResourceContext, _ prior: ResourceState) async throws
+    /// Adopts an existing object by its provider id.
+    func importResource(_ context: ResourceContext, id: String) async throws -> ResourceState
+    /// Looks up what a create for this address left behind (by tag or marker), for crash recovery.
+    func find(_ context: ResourceContext) async throws -> ResourceState?
+}
+
+extension Provider {
+    /// The default plan from the schema: computed attributes carry over from the prior state unless
+    /// the resource is replaced; force-new attributes whose value changed require a replacement.
+    public func plan(_ request: PlanRequest) async throws -> PlanResponse {
+        defaultPlan(request)
+    }
+
+    public func defaultPlan(_ request: PlanRequest) -> PlanResponse {
+        guard let resource = schema.resources[request.context.address.type] else {
+            return PlanResponse(planned: request.desired, requiresReplace: [])
+        }
+        var planned = request.desired
+        var replace: [String] = []
+        if let prior = request.prior {
+            for name in resource.forceNewAttributes.sorted() where (prior.attributes[name] ?? .null) != (request.desired[name] ?? .null) {
+                if request.desired[name]?.isKnown == false || prior.attributes[name] != nil || request.desired[name] != nil {
+                    replace.append(name)
+                }
+            }
+        }
+        for name in resource.computedAttributes where request.desired[name] == nil {
+            if let prior = request.prior, replace.isEmpty {
+                planned[name] = prior.attributes[name] ?? .null
+            } else {
+                planned[name] = .unknown
+            }
+        }
+        return PlanResponse(planned: planned, requiresReplace: replace)
+    }
+
+    public func find(_ context: ResourceContext) async throws -> ResourceState? { nil }
+}
+
+/// A failed provider call, naming the resource and the call.
+public struct ProviderError: Error, Sendable, CustomStringConvertible {
+    public var address: ResourceAddress?
+    public var call: String
+    public var message: String
+
+    public init(address: ResourceAddress?, call: String, message: String) {
+        self.address = address
+        self.call = call
+        self.message = message
+    }
+
+    public var description: String {
+        if let address { return "\(address): \(call) failed: \(message)" }
+        return "\(call) failed: \(message)"
+    }
+}
+
+/// Providers by name; the engine reaches providers only through here.
+public struct ProviderRegistry: Sendable {
+    public typealias Factory = @Sendable (ProviderConfiguration) throws -> any Provider
+    private var factories: [String: Factory] = [:]
+
+    public init() {}
+
+    public mutating func register(_ name: String, _ factory: @escaping Factory) {
+        factories[name] = factory
+    }
+
+    public var names: [String] { factories.keys.sorted() }
+
+    public func make(_ name: String, _ configuration: ProviderConfiguration) throws -> (any Provider)? {
+        try factories[name].map { try $0(configuration) }
+    }
+}
