@@ -29,7 +29,7 @@ let package = Package(
         // State in git: canonical per-resource JSON files, one commit per apply.
         .target(name: "StateStore", dependencies: ["ProviderKit", "CGit2"]),
         // Desired resources + prior state + providers → a plan of actions with attribute diffs.
-        .target(name: "Planning", dependencies: ["ProviderKit", "ResourceGraph", "StateStore"]),
+        .target(name: "Planning", dependencies: ["StackModel", "ProviderKit", "Expansion", "ResourceGraph", "StateStore"]),
         // Walks a plan's DAG with bounded parallelism, recording every finished action in state.
         .target(name: "Execution", dependencies: ["ProviderKit", "ResourceGraph", "Planning", "StateStore"]),
         // The embedded default provider: "deploys" into a folder on this machine.

@@ -67,6 +67,36 @@ public indirect enum AttributeValue: Hashable, Sendable {
     }
 }
 
+extension AttributeValue {
+    /// Numbers compare by value: JSON does not keep `1.0` apart from `1`, so neither may a diff.
+    public static func == (a: AttributeValue, b: AttributeValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null), (.unknown, .unknown): return true
+        case let (.bool(x), .bool(y)): return x == y
+        case let (.int(x), .int(y)): return x == y
+        case let (.double(x), .double(y)): return x == y
+        case let (.int(x), .double(y)), let (.double(y), .int(x)): return Double(x) == y
+        case let (.string(x), .string(y)): return x == y
+        case let (.list(x), .list(y)): return x == y
+        case let (.map(x), .map(y)): return x == y
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .unknown: hasher.combine(1)
+        case .bool(let b): hasher.combine(b)
+        case .int(let i): hasher.combine(Double(i))
+        case .double(let d): hasher.combine(d)
+        case .string(let s): hasher.combine(s)
+        case .list(let l): hasher.combine(l)
+        case .map(let m): hasher.combine(m)
+        }
+    }
+}
+
 extension AttributeValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral {
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int64) { self = .int(value) }

@@ -1,0 +1,263 @@
+/// The step executor: walks the plan's DAG with bounded parallelism. A resource starts as soon as what it
+/// depends on is done; deletes run in reverse dependency order; a failure skips only its dependents.
+
+import Foundation
+import Planning
+import ProviderKit
+import StateStore
+
+public enum ApplyEvent: Sendable {
+    case started(ResourceAddress, PlanAction)
+    case stillRunning(ResourceAddress, PlanAction, seconds: Double)
+    case finished(ResourceAddress, PlanAction, seconds: Double, id: String?)
+    case failed(ResourceAddress, PlanAction, message: String)
+    case skipped(ResourceAddress, PlanAction, because: ResourceAddress)
+}
+
+public struct ApplyOptions: Sendable {
+    public var parallelism = 10
+    /// How long an action runs before "still creating…" lines are reported, and how often.
+    public var progressInterval: Double = 5
+    public var onEvent: @Sendable (ApplyEvent) -> Void = { _ in }
+    public init() {}
+}
+
+public struct ApplyResult: Sendable {
+    public var state: State
+    public var failures: [(address: ResourceAddress, message: String)]
+    public var skipped: [ResourceAddress]
+    public var completed: [ResourceAddress: PlanAction]
+    public var interrupted: Bool
+    public var commit: String?
+    public var succeeded: Bool { failures.isEmpty && skipped.isEmpty && !interrupted }
+}
+
+/// Set from a signal handler or another task: no new work starts once it is set.
+public final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    public init() {}
+    public func cancel() { lock.withLock { value = true } }
+    public var isCancelled: Bool { lock.withLock { value } }
+}
+
+public enum Executor {
+    struct Step: Sendable {
+        var change: PlannedChange
+        var prerequisites: Set<ResourceAddress>
+    }
+
+    public static func apply(_ plan: Plan, providers: [String: any Provider], recorder: StateRecorder,
+                             options: ApplyOptions = ApplyOptions(), cancellation: CancellationFlag = CancellationFlag()) async -> ApplyResult {
+        // Apply-time values: what every resource looks like now, updated as steps finish.
+        var current: [ResourceAddress: [String: AttributeValue]] = [:]
+        for c in plan.changes { if let b = c.before { current[c.address] = b.attributes } }
+
+        let steps = buildSteps(plan)
+        var dependents: [ResourceAddress: [ResourceAddress]] = [:]
+        var waiting: [ResourceAddress: Int] = [:]
+        for (address, step) in steps {
+            waiting[address] = step.prerequisites.count
+            for p in step.prerequisites { dependents[p, default: []].append(address) }
+        }
+        var ready = steps.keys.filter { waiting[$0] == 0 }.sorted(by: >)
+        var failures: [(ResourceAddress, String)] = []
+        var skipped: Set<ResourceAddress> = []
+        var completed: [ResourceAddress: PlanAction] = [:]
+        var interrupted = false
+        let inFlight = InFlight()
+
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(options.progressInterval * 1_000_000_000))
+                for (address, action, seconds) in inFlight.slow(olderThan: options.progressInterval) {
+                    options.onEvent(.stillRunning(address, action, seconds: seconds))
+                }
+            }
+        }
+        defer { ticker.cancel() }
+
+        await withTaskGroup(of: (ResourceAddress, Result<ResourceState?, Error>, Double).self) { group in
+            var running = 0
+            func launchReady() {
+                while running < max(1, options.parallelism), let address = ready.popLast() {
+                    if cancellation.isCancelled {
+                        interrupted = true
+                        ready.removeAll()
+                        return
+                    }
+                    let change = steps[address]!.change
+                    guard let provider = providers[address.provider] else {
+                        failures.append((address, "provider '\(address.provider)' is not available"))
+                        continue
+                    }
+                    let config = change.config.map { cfg in
+                        var resolved = References.resolve(cfg) { ref in current[ref.address]?[ref.attribute] }
+                        if let before = change.before {
+                            for name in change.lifecycle.ignoreChanges { resolved[name] = before.attributes[name] }
+                        }
+                        return resolved
+                    }
+                    running += 1
+                    options.onEvent(.started(address, change.action))
+                    inFlight.start(address, change.action)
+                    let context = ResourceContext(stack: plan.stack, address: address)
+                    group.addTask {
+                        let start = Date()
+                        do {
+                            let state = try await perform(change, config: config, context: context, provider: provider)
+                            return (address, .success(state), Date().timeIntervalSince(start))
+                        } catch {
+                            return (address, .failure(error), Date().timeIntervalSince(start))
+                        }
+                    }
+                }
+            }
+
+            launchReady()
+            while let (address, outcome, seconds) = await group.next() {
+                running -= 1
+                inFlight.finish(address)
+                let change = steps[address]!.change
+                switch outcome {
+                case .success(let state):
+                    do {
+                        if let state {
+                            current[address] = state.attributes
+                            let record = ResourceRecord(address: address, id: state.id, attributes: state.attributes,
+                                                        dependencies: change.dependencies)
+                            try await recorder.record(record, change: change.action == .create ? .created : .updated)
+                        } else {
+                            current[address] = nil
+                            try await recorder.remove(address)
+                        }
+                        for move in plan.moves where move.to == address { try await recorder.remove(move.from) }
+                        completed[address] = change.action
+                        options.onEvent(.finished(address, change.action, seconds: seconds, id: state?.id))
+                        for d in dependents[address] ?? [] {
+                            waiting[d]! -= 1
+                            if waiting[d] == 0 && !skipped.contains(d) { ready.append(d) }
+                        }
+                        ready.sort(by: >)
+                    } catch {
+                        failures.append((address, "recording state failed: \(error)"))
+                    }
+                case .failure(let error):
+                    let message = (error as? ProviderError)?.description ?? "\(address): \(change.action.verb) failed: \(error)"
+                    failures.append((address, message))
+                    options.onEvent(.failed(address, change.action, message: message))
+                    for d in descendants(of: address, dependents) where skipped.insert(d).inserted {
+                        options.onEvent(.skipped(d, steps[d]!.change.action, because: address))
+                    }
+                }
+                launchReady()
+            }
+        }
+        // Moves whose resource had no other change still need their state file renamed.
+        for move in plan.moves where completed[move.to] == nil && steps[move.to] == nil {
+            let state = await recorder.state
+            if var record = state.resources[move.from] {
+                record.address = move.to
+                try? await recorder.record(record, change: .updated)
+                try? await recorder.remove(move.from)
+            }
+        }
+        if cancellation.isCancelled { interrupted = interrupted || completed.count + failures.count + skipped.count < steps.count }
+        let verb = plan.isDestroy ? "destroy" : "apply"
+        var commit: String?
+        do {
+            commit = try await recorder.commit(verb: verb, planID: plan.id)
+        } catch {
+            failures.append((ResourceAddress(provider: "state", kind: "git", name: "commit"), "committing state failed: \(error)"))
+        }
+        return ApplyResult(state: await recorder.state, failures: failures.map { (address: $0.0, message: $0.1) },
+                           skipped: skipped.sorted(), completed: completed, interrupted: interrupted, commit: commit)
+    }
+
+    /// One step per change that does something. Creates/updates wait for their dependencies;
+    /// a delete waits for the deletes of whatever depended on it.
+    static func buildSteps(_ plan: Plan) -> [ResourceAddress: Step] {
+        var steps: [ResourceAddress: Step] = [:]
+        let active = plan.changes.filter { $0.action != .noop }
+        let actions = Dictionary(uniqueKeysWithValues: active.map { ($0.address, $0.action) })
+        for c in active {
+            var prerequisites: Set<ResourceAddress> = []
+            if c.action != .delete {
+                for d in c.dependencies where actions[d] != nil && actions[d] != .delete { prerequisites.insert(d) }
+            }
+            steps[c.address] = Step(change: c, prerequisites: prerequisites)
+        }
+        for c in active where c.action == .delete {
+            for d in c.dependencies where actions[d] == .delete { steps[d]!.prerequisites.insert(c.address) }
+        }
+        return steps
+    }
+
+    static func descendants(of address: ResourceAddress, _ dependents: [ResourceAddress: [ResourceAddress]]) -> [ResourceAddress] {
+        var seen: Set<ResourceAddress> = []
+        var stack = [address]
+        var out: [ResourceAddress] = []
+        while let a = stack.popLast() {
+            for d in dependents[a] ?? [] where seen.insert(d).inserted {
+                out.append(d)
+                stack.append(d)
+            }
+        }
+        return out.sorted()
+    }
+
+    /// Runs one change against its provider; nil means the resource is gone.
+    static func perform(_ change: PlannedChange, config: [String: AttributeValue]?, context: ResourceContext,
+                        provider: any Provider) async throws -> ResourceState? {
+        switch change.action {
+        case .create:
+            return try await provider.create(context, config ?? [:])
+        case .update:
+            return try await provider.update(context, change.before!, config ?? [:])
+        case .delete:
+            try await provider.delete(context, change.before!)
+            return nil
+        case .replace:
+            if change.lifecycle.createBeforeDestroy {
+                let created = try await provider.create(context, config ?? [:])
+                try await provider.delete(context, change.before!)
+                return created
+            }
+            try await provider.delete(context, change.before!)
+            return try await provider.create(context, config ?? [:])
+        case .noop:
+            return change.before
+        }
+    }
+}
+
+extension PlanAction {
+    public var verb: String {
+        switch self {
+        case .create: return "create"
+        case .update: return "update"
+        case .replace: return "replace"
+        case .delete: return "destroy"
+        case .noop: return "read"
+        }
+    }
+}
+
+/// Actions in flight and when they started, for "still creating…" progress lines.
+final class InFlight: @unchecked Sendable {
+    private let lock = NSLock()
+    private var started: [ResourceAddress: (PlanAction, Date)] = [:]
+
+    func start(_ a: ResourceAddress, _ action: PlanAction) { lock.withLock { started[a] = (action, Date()) } }
+    func finish(_ a: ResourceAddress) { _ = lock.withLock { started.removeValue(forKey: a) } }
+
+    func slow(olderThan seconds: Double) -> [(ResourceAddress, PlanAction, Double)] {
+        lock.withLock {
+            let now = Date()
+            return started.compactMap { a, v in
+                let age = now.timeIntervalSince(v.1)
+                return age >= seconds ? (a, v.0, age) : nil
+            }.sorted { $0.0 < $1.0 }
+        }
+    }
+}

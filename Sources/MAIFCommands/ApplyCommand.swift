@@ -1,0 +1,139 @@
+import ArgumentParser
+import Execution
+import Foundation
+import Planning
+
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Plan, confirm, and make the changes; the new state is committed to git.",
+        discussion: """
+        Asks for confirmation on a terminal; in CI pass --auto-approve. Resources are changed with bounded \
+        parallelism; if one fails, what depends on it is skipped, independent work finishes, and the state \
+        records exactly what happened. Ctrl-C stops starting new work and lets calls in flight finish.
+        """
+    )
+
+    @OptionGroup var stack: StackOptions
+    @OptionGroup var flags: PlanFlags
+
+    @Flag(help: "Apply without asking for confirmation.")
+    var autoApprove = false
+
+    func run() async throws {
+        try await ApplyRunner(stack: stack, flags: flags, autoApprove: autoApprove, destroy: false).run()
+    }
+}
+
+struct DestroyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "destroy",
+        abstract: "Delete every resource the stack's state records, in reverse dependency order.",
+        discussion: "Asks for confirmation on a terminal; in CI pass --auto-approve. The emptied state is committed."
+    )
+
+    @OptionGroup var stack: StackOptions
+    @OptionGroup var flags: PlanFlags
+
+    @Flag(help: "Destroy without asking for confirmation.")
+    var autoApprove = false
+
+    func run() async throws {
+        try await ApplyRunner(stack: stack, flags: flags, autoApprove: autoApprove, destroy: true).run()
+    }
+}
+
+/// Shared by apply and destroy: plan, show, confirm, execute with progress, summarise.
+struct ApplyRunner {
+    var stack: StackOptions
+    var flags: PlanFlags
+    var autoApprove: Bool
+    var destroy: Bool
+
+    func run() async throws {
+        guard let workspace = Workspace.open(stack, stateDirectory: flags.stateDirectory) else { throw ExitCode.failure }
+        let result = await workspace.plan(flags.planOptions(destroy: destroy))
+        let diagnosticsView = DiagnosticsView(color: stack.useColor)
+        for d in workspace.diagnostics + result.diagnostics { printError(diagnosticsView.render(d)) }
+        guard let plan = result.plan else { throw ExitCode.failure }
+        let view = PlanView(color: stack.useColor)
+        print(view.render(plan))
+        guard plan.hasChanges else { return }
+
+        if !autoApprove {
+            guard Terminal.isInteractive(stdout: false) || isatty(0) != 0 else {
+                printError("\nError: no terminal to confirm on; re-run with --auto-approve to \(destroy ? "destroy" : "apply") without confirmation.")
+                throw ExitCode.failure
+            }
+            print("\nDo you want to perform these actions? Only 'yes' will be accepted.\n  Enter a value: ", terminator: "")
+            guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+                print("\n\(destroy ? "Destroy" : "Apply") cancelled.")
+                throw ExitCode.failure
+            }
+        }
+        print("")
+
+        let cancellation = CancellationFlag()
+        let signals = SignalTrap(cancellation)
+        defer { signals.release() }
+        let started = Date()
+        var options = ApplyOptions()
+        options.parallelism = flags.parallelism
+        let quietProgress = plan.changes.count > 1000 && !Terminal.isInteractive(stdout: true)
+        options.onEvent = { event in ProgressView.print(event, quiet: quietProgress) }
+        let recorder = workspace.store.recorder(for: workspace.state)
+        let outcome = await Executor.apply(plan, providers: workspace.providers, recorder: recorder, options: options,
+                                           cancellation: cancellation)
+        let elapsed = Date().timeIntervalSince(started)
+
+        var added = 0, changed = 0, destroyed = 0
+        for (_, action) in outcome.completed {
+            switch action {
+            case .create: added += 1
+            case .update: changed += 1
+            case .replace: added += 1; destroyed += 1
+            case .delete: destroyed += 1
+            case .noop: break
+            }
+        }
+        if let commit = outcome.commit {
+            print("\nState committed: \(commit.prefix(12)) in \(flags.stateDirectory)")
+        }
+        let counts = "Resources: \(added) added, \(changed) changed, \(destroyed) destroyed."
+        if outcome.succeeded {
+            print("\n\(destroy ? "Destroy" : "Apply") complete! \(counts) (\(String(format: "%.1f", elapsed))s)")
+            return
+        }
+        for f in outcome.failures { printError("Error: \(f.message)") }
+        if !outcome.skipped.isEmpty {
+            printError("Skipped \(outcome.skipped.count) resource(s) that depend on a failed one: \(outcome.skipped.prefix(5).map(\.description).joined(separator: ", "))\(outcome.skipped.count > 5 ? ", …" : "")")
+        }
+        if outcome.interrupted { printError("Interrupted: no new work was started after Ctrl-C; what finished is recorded in state.") }
+        printError("\n\(destroy ? "Destroy" : "Apply") incomplete. \(counts) Fix the problem and run apply again to finish.")
+        throw ExitCode.failure
+    }
+}
+
+/// Ctrl-C (SIGINT) and SIGTERM set the cancellation flag instead of killing the process.
+final class SignalTrap: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(_ flag: CancellationFlag) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write("\nInterrupt received: waiting for calls in flight to finish…\n".data(using: .utf8)!)
+                flag.cancel()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func release() {
+        for s in sources { s.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Planning
+
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what apply would change, without changing anything.",
+        discussion: """
+        Reads the state, refreshes every managed resource from its provider (drift is shown), and diffs \
+        the stack against it. With --detailed-exitcode the exit status is 0 for no changes, 1 for an \
+        error and 2 when there are changes — what CI needs.
+        """
+    )
+
+    @OptionGroup var stack: StackOptions
+    @OptionGroup var flags: PlanFlags
+
+    @Flag(help: "Print the plan as versioned JSON.")
+    var json = false
+
+    @Flag(help: "Exit 0 when there are no changes, 2 when there are, 1 on error.")
+    var detailedExitcode = false
+
+    @Flag(help: "Plan destroying everything in the state.")
+    var destroy = false
+
+    func run() async throws {
+        guard let workspace = Workspace.open(stack, stateDirectory: flags.stateDirectory) else { throw ExitCode.failure }
+        let result = await workspace.plan(flags.planOptions(destroy: destroy))
+        let diagnostics = DiagnosticsView(color: stack.useColor)
+        for d in workspace.diagnostics + result.diagnostics { printError(diagnostics.render(d)) }
+        guard let plan = result.plan else { throw ExitCode.failure }
+        print(json ? PlanJSON.render(plan) : PlanView(color: stack.useColor).render(plan))
+        if detailedExitcode && plan.hasChanges { throw ExitCode(2) }
+    }
+}

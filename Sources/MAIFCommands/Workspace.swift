@@ -1,0 +1,112 @@
+/// Wires the pipeline stages together for the commands: load → expand → providers → state → plan.
+
+import ArgumentParser
+import Expansion
+import Foundation
+import LocalProvider
+import Planning
+import ProviderKit
+import StackLoader
+import StackModel
+import StateStore
+
+struct Workspace {
+    var stack: Stack
+    var desired: [DesiredResource]
+    var providers: [String: any Provider]
+    var store: StateStore
+    var state: State
+    var diagnostics: [Diagnostic]
+
+    static var registry: ProviderRegistry {
+        var r = ProviderRegistry()
+        LocalProvider.register(in: &r)
+        return r
+    }
+
+    /// Loads and expands the stack and opens its state. Returns nil (after printing why) when that fails.
+    static func open(_ options: StackOptions, stateDirectory: String) -> Workspace? {
+        let loaded = options.load()
+        let view = DiagnosticsView(color: options.useColor)
+        var diagnostics = loaded.diagnostics
+        guard let stack = loaded.stack else {
+            for d in diagnostics { print(view.render(d)) }
+            return nil
+        }
+        let expansion = Expander.expand(stack)
+        diagnostics += expansion.diagnostics
+        if expansion.diagnostics.hasErrors {
+            for d in diagnostics.sortedByPosition() { print(view.render(d)) }
+            return nil
+        }
+        let cwd = FileManager.default.currentDirectoryPath
+        var providers: [String: any Provider] = [:]
+        let needed = Set(expansion.resources.map(\.address.provider))
+        for name in registry.names where needed.contains(name) || name == "local" {
+            let config = ProviderConfiguration(stack: stack.meta.name, settings: settings(for: name, stack), workingDirectory: cwd,
+                                               environment: ProcessInfo.processInfo.environment)
+            do {
+                if let p = try registry.make(name, config) { providers[name] = p }
+            } catch {
+                diagnostics.append(.error("provider-configure-failed", "provider '\(name)' cannot be configured: \(error)", at: nil))
+            }
+        }
+        do {
+            let store = try StateStore(directory: stateDirectory, stack: stack.meta.name)
+            let state = try store.load()
+            return Workspace(stack: stack, desired: expansion.resources, providers: providers, store: store, state: state,
+                             diagnostics: diagnostics)
+        } catch {
+            print(view.render(.error("state-unavailable", "cannot open state in \(stateDirectory): \(error)",
+                                     hint: "--state DIR names the state directory (a git repository, created if missing)", at: nil)))
+            return nil
+        }
+    }
+
+    static func settings(for provider: String, _ stack: Stack) -> [String: AttributeValue] {
+        switch provider {
+        case "local": return ["root": .string(stack.clouds.local?.root ?? ".maif/local")]
+        default: return [:]
+        }
+    }
+
+    func plan(_ options: PlanOptions) async -> PlanResult {
+        await Planner.plan(stack: stack.meta.name, desired: desired, moves: stack.moved, state: state, providers: providers,
+                           options: options)
+    }
+}
+
+/// Flags for commands that plan.
+struct PlanFlags: ParsableArguments {
+    @Option(name: .customLong("state"), help: ArgumentHelp("State directory, a git repository (created if missing).", valueName: "dir"))
+    var stateDirectory = "state"
+
+    @Option(name: .customLong("target"), help: ArgumentHelp("Limit to this resource (or address prefix) and its dependencies (repeatable).", valueName: "address"))
+    var targets: [String] = []
+
+    @Option(name: .customLong("replace"), help: ArgumentHelp("Force this resource to be replaced (repeatable).", valueName: "address"))
+    var replace: [String] = []
+
+    @Option(name: .customLong("refresh"), help: ArgumentHelp("Read every managed resource first to find drift.", valueName: "true|false"))
+    var refresh = true
+
+    @Option(help: "How many provider calls may run at once.")
+    var parallelism = 10
+
+    func validate() throws {
+        if parallelism < 1 { throw ValidationError("--parallelism must be at least 1") }
+        for r in replace where ResourceAddress(parsing: r) == nil {
+            throw ValidationError("--replace takes a resource address like local.node.cluster.node-1, got '\(r)'")
+        }
+    }
+
+    func planOptions(destroy: Bool = false) -> PlanOptions {
+        var o = PlanOptions()
+        o.targets = targets
+        o.replace = replace.compactMap(ResourceAddress.init(parsing:))
+        o.refresh = refresh
+        o.destroy = destroy
+        o.parallelism = parallelism
+        return o
+    }
+}

@@ -1,0 +1,78 @@
+/// A plan is a plain value: the actions apply will take, with attribute-level before → after.
+
+import Expansion
+import ProviderKit
+
+public enum PlanAction: String, Sendable, Codable, Comparable {
+    case create, update, replace, delete
+    case noop = "no-op"
+
+    public var isReplace: Bool { self == .replace }
+
+    static let order: [PlanAction] = [.delete, .replace, .update, .create, .noop]
+    public static func < (a: PlanAction, b: PlanAction) -> Bool { order.firstIndex(of: a)! < order.firstIndex(of: b)! }
+}
+
+public struct PlannedChange: Sendable, Codable {
+    public var address: ResourceAddress
+    public var action: PlanAction
+    /// The recorded state (nil for a create).
+    public var before: ResourceState?
+    /// What the resource will look like; `.unknown` where only apply can tell.
+    public var after: [String: AttributeValue]?
+    /// The configuration with its `${…}` references unresolved: apply resolves them against fresh state.
+    public var config: [String: AttributeValue]?
+    /// Attributes whose change forces the replacement.
+    public var replaceBecause: [String]
+    /// What this resource waits for (creates/updates) — references and depends_on.
+    public var dependencies: [ResourceAddress]
+    public var lifecycle: ResourceLifecycle
+    /// Drift found by refresh: attribute → (recorded, actual).
+    public var drift: [String: DriftValue]
+
+    public struct DriftValue: Sendable, Codable, Equatable {
+        public var recorded: AttributeValue?
+        public var actual: AttributeValue?
+    }
+
+    public var afterUnknown: [String] {
+        (after ?? [:]).filter { !$0.value.isKnown }.map(\.key).sorted()
+    }
+}
+
+public struct Move: Sendable, Codable, Equatable {
+    public var from: ResourceAddress
+    public var to: ResourceAddress
+}
+
+public struct PlanSummary: Sendable, Codable, Equatable {
+    public var create = 0, update = 0, replace = 0, delete = 0
+    public var hasChanges: Bool { create + update + replace + delete > 0 }
+}
+
+public struct Plan: Sendable, Codable {
+    public var formatVersion = "1"
+    /// Stable for the same inputs: derived from the changes, so a saved plan can be recognised.
+    public var id: String
+    public var stack: String
+    public var stateRevision: String?
+    public var changes: [PlannedChange]
+    public var moves: [Move]
+    public var isDestroy: Bool
+
+    public var summary: PlanSummary {
+        var s = PlanSummary()
+        for c in changes {
+            switch c.action {
+            case .create: s.create += 1
+            case .update: s.update += 1
+            case .replace: s.replace += 1
+            case .delete: s.delete += 1
+            case .noop: break
+            }
+        }
+        return s
+    }
+
+    public var hasChanges: Bool { summary.hasChanges || !moves.isEmpty }
+}
