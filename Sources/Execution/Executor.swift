@@ -166,6 +166,7 @@ public enum Executor {
         let verb = plan.isDestroy ? "destroy" : "apply"
         var commit: String?
         do {
+            try await recorder.setOutputs(Outputs.derive(from: await recorder.state))
             commit = try await recorder.commit(verb: verb, planID: plan.id)
         } catch {
             failures.append((ResourceAddress(provider: "state", kind: "git", name: "commit"), "committing state failed: \(error)"))
@@ -259,5 +260,16 @@ final class InFlight: @unchecked Sendable {
                 return age >= seconds ? (a, v.0, age) : nil
             }.sorted { $0.0 < $1.0 }
         }
+    }
+}
+
+/// Outputs recorded with each apply: what a user wants to reach after deploying (node endpoints).
+public enum Outputs {
+    public static func derive(from state: State) -> [String: AttributeValue] {
+        var endpoints: [String: AttributeValue] = [:]
+        for (address, record) in state.resources {
+            if let e = record.attributes["endpoint"], e.isKnown { endpoints[address.description] = e }
+        }
+        return endpoints.isEmpty ? [:] : ["endpoints": .map(endpoints)]
     }
 }

@@ -22,7 +22,9 @@ struct PlanView {
                     if key == "(resource)" {
                         out.append("  " + paint("~ drifted:", "33") + " deleted out of band")
                     } else {
-                        out.append("  " + paint("~ drifted:", "33") + " \(key) was \(short(d.recorded)), now \(short(d.actual))")
+                        for (path, was, now) in driftLines(key, d.recorded, d.actual) {
+                            out.append("  " + paint("~ drifted:", "33") + " \(path) was \(was), now \(now)")
+                        }
                     }
                 }
             }
@@ -140,6 +142,12 @@ struct PlanView {
             let p = String(repeating: " ", count: indent + 4)
             return "<<-EOT\n" + s.split(separator: "\n", omittingEmptySubsequences: false).map { p + $0 }.joined(separator: "\n") + "\n"
                 + String(repeating: " ", count: indent + 2) + "EOT"
+        case .map(let m) where m.values.contains(where: { $0.stringValue?.contains("\n") == true }):
+            let p = String(repeating: " ", count: indent + 4)
+            var lines = ["{"]
+            for k in m.keys.sorted() { lines.append("\(p)\(Self.quoteKey(k)) = \(show(m[k]!, indent: indent + 4))") }
+            lines.append(String(repeating: " ", count: indent + 2) + "}")
+            return lines.joined(separator: "\n")
         case .map(let m) where m.values.contains(where: { !$0.isKnown }):
             let items = m.keys.sorted().map { "\(Self.quoteKey($0)) = \(show(m[$0]!, indent: indent))" }
             return "{ " + items.joined(separator: ", ") + " }"
@@ -148,6 +156,21 @@ struct PlanView {
         default:
             return v.canonicalJSON(indent: nil)
         }
+    }
+
+    /// One line per changed leaf: maps are walked, multi-line text is summarised as a line count.
+    private func driftLines(_ path: String, _ old: AttributeValue?, _ new: AttributeValue?) -> [(String, String, String)] {
+        if case .map(let a)? = old, case .map(let b)? = new {
+            return Set(a.keys).union(b.keys).sorted().filter { a[$0] != b[$0] }.flatMap {
+                driftLines("\(path)[\"\($0)\"]", a[$0], b[$0])
+            }
+        }
+        if case .string(let a)? = old, case .string(let b)? = new, a.contains("\n") || b.contains("\n") {
+            let changes = LineDiff.diff(a, b, context: 0).filter { $0.0 != " " }
+            let added = changes.filter { $0.0 == "+" }.count, removed = changes.count - added
+            return [(path, "\(a.split(separator: "\n").count) lines", "edited (+\(added) -\(removed) lines)")]
+        }
+        return [(path, short(old), short(new))]
     }
 
     private func short(_ v: AttributeValue?) -> String {
@@ -178,8 +201,8 @@ enum LineDiff {
         var i = 0, j = 0
         while i < n || j < m {
             if i < n, j < m, x[i] == y[j] { all.append((" ", x[i])); i += 1; j += 1 }
-            else if j < m, i == n || lcs[i][j + 1] >= lcs[i + 1][j] { all.append(("+", y[j])); j += 1 }
-            else { all.append(("-", x[i])); i += 1 }
+            else if i < n, j == m || lcs[i + 1][j] >= lcs[i][j + 1] { all.append(("-", x[i])); i += 1 }
+            else { all.append(("+", y[j])); j += 1 }
         }
         // Keep changed lines and `context` lines around them.
         var keep = [Bool](repeating: false, count: all.count)
