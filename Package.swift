@@ -18,6 +18,8 @@ let package = Package(
         .target(name: "StackModel"),
         // YAML files → merged, interpolated, schema-checked `Stack` plus diagnostics.
         .target(name: "StackLoader", dependencies: ["StackModel", .product(name: "Yams", package: "Yams")]),
+        // The production checklist and quorum rules of the guide, as a catalogue of rules with stable ids.
+        .target(name: "Checks", dependencies: ["StackModel"]),
         // The provider contract: addresses, attribute values, schemas, the `Provider` protocol and registry.
         .target(name: "ProviderKit"),
         // The one place that maps stack sections onto provider resource types.
@@ -36,7 +38,7 @@ let package = Package(
         .target(name: "LocalProvider", dependencies: ["ProviderKit"], path: "providers/local"),
         // The command line: parses flags, calls the engine, hands results to a view.
         .target(name: "MAIFCommands", dependencies: [
-            "StackModel", "StackLoader", "ProviderKit", "Expansion", "ResourceGraph", "Planning",
+            "StackModel", "StackLoader", "Checks", "ProviderKit", "Expansion", "ResourceGraph", "Planning",
             "StateStore", "Execution", "LocalProvider",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -47,6 +49,7 @@ let package = Package(
             "StackLoader", "StackModel", "ProviderKit", "Expansion", "ResourceGraph", "Planning", "StateStore",
             "Execution", "LocalProvider",
         ]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "StackLoader", "StackModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "ProviderKit"]),
         .testTarget(name: "CLITests", dependencies: ["MAIFCommands"]),
     ],

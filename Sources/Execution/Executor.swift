@@ -19,6 +19,8 @@ public struct ApplyOptions: Sendable {
     /// How long an action runs before "still creating…" lines are reported, and how often.
     public var progressInterval: Double = 5
     public var onEvent: @Sendable (ApplyEvent) -> Void = { _ in }
+    /// Extra trailers for the state commit, e.g. `Skipped-Checks`.
+    public var trailers: [String: String] = [:]
     public init() {}
 }
 
@@ -167,7 +169,7 @@ public enum Executor {
         var commit: String?
         do {
             try await recorder.setOutputs(Outputs.derive(from: await recorder.state))
-            commit = try await recorder.commit(verb: verb, planID: plan.id)
+            commit = try await recorder.commit(verb: verb, planID: plan.id, trailers: options.trailers)
         } catch {
             failures.append((ResourceAddress(provider: "state", kind: "git", name: "commit"), "committing state failed: \(error)"))
         }

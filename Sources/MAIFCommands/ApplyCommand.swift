@@ -2,6 +2,7 @@ import ArgumentParser
 import Execution
 import Foundation
 import Planning
+import StackModel
 
 struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -56,8 +57,14 @@ struct ApplyRunner {
         let diagnosticsView = DiagnosticsView(color: stack.useColor)
         for d in workspace.diagnostics + result.diagnostics { printError(diagnosticsView.render(d)) }
         guard let plan = result.plan else { throw ExitCode.failure }
+        let findings = destroy ? [] : workspace.checks(skip: flags.skipChecks)
+        for d in findings { printError(diagnosticsView.render(d)) }
         let view = PlanView(color: stack.useColor)
         print(view.render(plan))
+        if findings.hasErrors {
+            printError("\nError: apply refused: fix the check errors above, or pass --skip-check RULE_ID to accept one knowingly.")
+            throw ExitCode.failure
+        }
         guard plan.hasChanges else { return }
 
         if !autoApprove {
@@ -82,6 +89,8 @@ struct ApplyRunner {
         let quietProgress = plan.changes.count > 1000 && !Terminal.isInteractive(stdout: true)
         options.onEvent = { event in ProgressView.print(event, quiet: quietProgress) }
         let recorder = workspace.store.recorder(for: workspace.state)
+        let skipped = flags.skipChecks.filter { id in findings.contains { $0.code == id } }
+        if !skipped.isEmpty { options.trailers["Skipped-Checks"] = skipped.sorted().joined(separator: ", ") }
         let outcome = await Executor.apply(plan, providers: workspace.providers, recorder: recorder, options: options,
                                            cancellation: cancellation)
         let elapsed = Date().timeIntervalSince(started)

@@ -15,7 +15,7 @@ public struct MaifctlCommand: AsyncParsableCommand {
         Reference:   docs/stack-reference.md
         """,
         version: "0.1.0",
-        subcommands: [ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, GraphCommand.self,
+        subcommands: [ValidateCommand.self, CheckCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, GraphCommand.self,
                       OutputCommand.self, StateCommand.self]
     )
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Planning
+import StackModel
 
 struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,7 +31,13 @@ struct PlanCommand: AsyncParsableCommand {
         let diagnostics = DiagnosticsView(color: stack.useColor)
         for d in workspace.diagnostics + result.diagnostics { printError(diagnostics.render(d)) }
         guard let plan = result.plan else { throw ExitCode.failure }
+        let findings = destroy ? [] : workspace.checks(skip: flags.skipChecks)
+        for d in findings { printError(diagnostics.render(d)) }
         print(json ? PlanJSON.render(plan) : PlanView(color: stack.useColor).render(plan))
+        if findings.hasErrors {
+            printError("\nError: the checks above would block apply; fix them or pass --skip-check RULE_ID.")
+            throw ExitCode.failure
+        }
         if detailedExitcode && plan.hasChanges { throw ExitCode(2) }
     }
 }

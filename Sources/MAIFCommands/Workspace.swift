@@ -1,6 +1,7 @@
 /// Wires the pipeline stages together for the commands: load → expand → providers → state → plan.
 
 import ArgumentParser
+import Checks
 import Expansion
 import Foundation
 import LocalProvider
@@ -25,6 +26,11 @@ struct Workspace {
     }
 
     /// Loads and expands the stack and opens its state. Returns nil (after printing why) when that fails.
+    /// The checklist findings for this stack; error-level ones block apply.
+    func checks(skip: [String]) -> [Diagnostic] {
+        Checker.run(stack, skip: Set(skip))
+    }
+
     static func open(_ options: StackOptions, stateDirectory: String) -> Workspace? {
         let loaded = options.load()
         let view = DiagnosticsView(color: options.useColor)
@@ -93,8 +99,13 @@ struct PlanFlags: ParsableArguments {
     @Option(help: "How many provider calls may run at once.")
     var parallelism = 10
 
+    @Option(name: .customLong("skip-check"), help: ArgumentHelp("Let apply go ahead despite this check's errors (repeatable); recorded in the state commit.", valueName: "rule-id"))
+    var skipChecks: [String] = []
+
     func validate() throws {
         if parallelism < 1 { throw ValidationError("--parallelism must be at least 1") }
+        let ids = Set(Checker.rules.map(\.id))
+        for id in skipChecks where !ids.contains(id) { throw ValidationError("--skip-check: no rule '\(id)'; see `maifctl check --list`") }
         for r in replace where ResourceAddress(parsing: r) == nil {
             throw ValidationError("--replace takes a resource address like local.node.cluster.node-1, got '\(r)'")
         }

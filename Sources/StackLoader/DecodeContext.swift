@@ -4,6 +4,8 @@ import StackModel
 
 final class DecodeContext {
     var diagnostics: [Diagnostic] = []
+    /// Key path → where its value was written (`disaster_recovery.rpo` → prod.yaml:88:8).
+    var sourceMap: [String: SourceLocation] = [:]
     let variables: [String: String]
     let environment: [String: String]
 

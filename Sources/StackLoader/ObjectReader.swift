@@ -8,15 +8,19 @@ final class ObjectReader {
     let context: DecodeContext
     /// What this mapping is, for messages: "cluster", "node", "backup target".
     let what: String
+    /// Key path from the document root, e.g. `clusters[0].nodes[1]`; every value read is recorded
+    /// under its path in the context's source map, so later stages can point at it.
+    let path: String
     private var known: Set<String> = []
     private var knownOrder: [String] = []
     private var values: [String: SourceNode.Entry] = [:]
 
     /// Returns nil (and reports) when the node is not a mapping.
-    init?(_ node: SourceNode, _ what: String, _ context: DecodeContext) {
+    init?(_ node: SourceNode, _ what: String, _ context: DecodeContext, path: String = "") {
         self.node = node
         self.context = context
         self.what = what
+        self.path = path
         guard case .mapping(let entries) = node.kind else {
             context.error("expected-mapping", "expected a mapping for \(what), got \(node.kindName)",
                           hint: "write it as `key: value` lines indented under its parent", at: node.location)
@@ -36,11 +40,14 @@ final class ObjectReader {
     func raw(_ key: String) -> SourceNode? {
         if known.insert(key).inserted { knownOrder.append(key) }
         guard let entry = values[key] else { return nil }
+        context.sourceMap[childPath(key)] = entry.value.location
         if case .null = entry.value.kind { return nil }
         return entry.value
     }
 
     func keyLocation(_ key: String) -> SourceLocation? { values[key]?.keyLocation }
+
+    func childPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     func missing(_ key: String, example: String) {
         context.error("missing-key", "\(what) is missing required key '\(key)'", hint: "add `\(key): \(example)`", at: node.location)
@@ -232,7 +239,7 @@ final class ObjectReader {
     // MARK: Structure
 
     func object<T>(_ key: String, _ what: String, _ body: (ObjectReader) -> T?) -> T? {
-        guard let n = raw(key), let r = ObjectReader(n, what, context) else { return nil }
+        guard let n = raw(key), let r = ObjectReader(n, what, context, path: childPath(key)) else { return nil }
         let value = body(r)
         r.finish()
         return value
@@ -250,8 +257,12 @@ final class ObjectReader {
 
     /// A list of mappings, each read by `body`.
     func objects<T>(_ key: String, _ what: String, _ body: (ObjectReader) -> T?) -> [T]? {
-        list(key, what) { item in
-            guard let r = ObjectReader(item, what, self.context) else { return nil }
+        var index = 0
+        return list(key, what) { item in
+            defer { index += 1 }
+            let itemPath = "\(self.childPath(key))[\(index)]"
+            self.context.sourceMap[itemPath] = item.location
+            guard let r = ObjectReader(item, what, self.context, path: itemPath) else { return nil }
             let value = body(r)
             r.finish()
             return value

@@ -33,11 +33,6 @@ enum SemanticChecks {
         let clusterNames = stack.clusters.map(\.name)
 
         for cluster in stack.clusters {
-            if cluster.replicationFactor > cluster.nodes.count, !cluster.nodes.isEmpty {
-                out.append(.error("replication-exceeds-nodes",
-                                  "cluster '\(cluster.name)' asks for replication_factor \(cluster.replicationFactor) but has \(cluster.nodes.count) node(s)",
-                                  hint: "add nodes or lower replication_factor", at: cluster.location))
-            }
             if !stack.clouds.isConfigured(cluster.cloud) {
                 out.append(.warning("unconfigured-cloud", "cluster '\(cluster.name)' runs on \(cluster.cloud.rawValue), which has no settings under clouds",
                                     hint: "add clouds.\(cluster.cloud.rawValue) (defaults and the environment are used meanwhile)",

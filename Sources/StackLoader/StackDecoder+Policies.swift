@@ -10,11 +10,6 @@ extension StackDecoder {
         ha.quorumSize = r.int("quorum_size", in: 1...99) ?? ha.quorumSize
         ha.failureDetectionTimeout = r.duration("failure_detection_timeout") ?? ha.failureDetectionTimeout
         ha.automaticFailover = r.bool("automatic_failover") ?? ha.automaticFailover
-        if ha.quorumSize > ha.replicationFactor {
-            context.error("quorum-exceeds-replicas", "quorum_size (\(ha.quorumSize)) is larger than replication_factor (\(ha.replicationFactor))",
-                          hint: "a quorum of \(ha.replicationFactor / 2 + 1) is a majority of \(ha.replicationFactor)",
-                          at: r.raw("quorum_size")?.location ?? r.location)
-        }
         _ = r.object("replication", "high_availability.replication") { p -> Void in
             ha.replicationMode = p.enumeration("mode", ReplicationMode.self) ?? ha.replicationMode
             ha.replicationConsistency = p.string("consistency") ?? ha.replicationConsistency
@@ -119,7 +114,7 @@ extension StackDecoder {
                               at: e.keyLocation)
                 return nil
             }
-            guard let d = ObjectReader(e.value, "multi_cloud.deployments.\(e.key)", context) else { return nil }
+            guard let d = ObjectReader(e.value, "multi_cloud.deployments.\(e.key)", context, path: "multi_cloud.deployments.\(e.key)") else { return nil }
             var dep = CloudDeployment(cloud: cloud)
             dep.region = d.string("region")
             let sizeKey = ["aws": "instance_type", "gcp": "machine_type", "azure": "vm_size"][e.key]!
@@ -143,7 +138,7 @@ extension StackDecoder {
         var h = Hybrid()
         h.location = r.location
         h.clusters = r.entries("clusters", "hybrid clusters") { e -> HybridCluster? in
-            guard let c = ObjectReader(e.value, "hybrid cluster '\(e.key)'", context) else { return nil }
+            guard let c = ObjectReader(e.value, "hybrid cluster '\(e.key)'", context, path: "hybrid.clusters.\(e.key)") else { return nil }
             defer { c.finish() }
             var hc = HybridCluster(name: e.key, location: c.requiredString("location", example: "on_premises") ?? "")
             hc.sourceLocation = e.keyLocation

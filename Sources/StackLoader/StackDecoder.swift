@@ -38,6 +38,7 @@ struct StackDecoder {
             return Move(from: from, to: to, location: m.location)
         } ?? []
         r.finish()
+        stack.sourceMap = context.sourceMap
         return stack
     }
 
@@ -207,7 +208,7 @@ struct StackDecoder {
         var geo = GeoRouting()
         geo.location = r.location
         geo.regions = r.entries("regions", "regions") { e -> GeoRegion? in
-            guard let rr = ObjectReader(e.value, "region '\(e.key)'", context) else { return nil }
+            guard let rr = ObjectReader(e.value, "region '\(e.key)'", context, path: "geo_routing.regions.\(e.key)") else { return nil }
             var region = GeoRegion(name: e.key)
             region.sourceLocation = e.keyLocation
             region.cluster = rr.string("cluster")

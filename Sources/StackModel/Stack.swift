@@ -1,6 +1,13 @@
 /// The typed stack: every section of DESIGN.md §1, as plain `Sendable` values with source locations.
 
 public struct Stack: Sendable, Equatable {
+    public static func == (a: Stack, b: Stack) -> Bool {
+        a.meta == b.meta && a.clouds == b.clouds && a.clusters == b.clusters && a.loadBalancing == b.loadBalancing
+            && a.geoRouting == b.geoRouting && a.autoscaling == b.autoscaling && a.highAvailability == b.highAvailability
+            && a.disasterRecovery == b.disasterRecovery && a.multiCloud == b.multiCloud && a.hybrid == b.hybrid
+            && a.monitoring == b.monitoring && a.security == b.security && a.resources == b.resources && a.moved == b.moved
+    }
+
     public var meta: StackMeta
     public var clouds: Clouds
     public var clusters: [Cluster]
@@ -17,6 +24,18 @@ public struct Stack: Sendable, Equatable {
     public var moved: [Move]
     /// The files the stack was loaded from, in merge order.
     public var files: [String]
+    /// Key path → where its value was written, e.g. `clusters[0].replication_factor` → prod.yaml:12:25.
+    /// Later stages that only know a key path use it to point at the file.
+    public var sourceMap: [String: SourceLocation] = [:]
+
+    public func location(of keyPath: String) -> SourceLocation? {
+        var path = keyPath
+        while true {
+            if let l = sourceMap[path] { return l }
+            guard let cut = path.lastIndex(where: { $0 == "." || $0 == "[" }) else { return nil }
+            path = String(path[..<cut])
+        }
+    }
 
     public init(meta: StackMeta, clouds: Clouds = Clouds(), clusters: [Cluster] = [], loadBalancing: LoadBalancing? = nil,
                 geoRouting: GeoRouting? = nil, autoscaling: Autoscaling? = nil, highAvailability: HighAvailability? = nil,

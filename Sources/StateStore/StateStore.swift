@@ -161,7 +161,7 @@ public actor StateRecorder {
     /// Commits what changed as `<verb> <stack>: +N ~N -N` with `Plan-Id:` and `Serial:` trailers.
     /// Nothing is committed when nothing changed; returns the new commit id.
     @discardableResult
-    public func commit(verb: String, planID: String) throws -> String? {
+    public func commit(verb: String, planID: String, trailers: [String: String] = [:]) throws -> String? {
         guard !changedPaths.isEmpty else { return nil }
         state.meta.serial += 1
         state.meta.engineVersion = StateStore.engineVersion
@@ -173,7 +173,8 @@ public actor StateRecorder {
             try store.write("{}\n", relative: outputsPath)
             changedPaths.insert(outputsPath)
         }
-        let message = "\(verb) \(store.stack): +\(counts.create) ~\(counts.update) -\(counts.delete)\n\nPlan-Id: \(planID)\nSerial: \(state.meta.serial)\n"
+        var message = "\(verb) \(store.stack): +\(counts.create) ~\(counts.update) -\(counts.delete)\n\nPlan-Id: \(planID)\nSerial: \(state.meta.serial)\n"
+        for key in trailers.keys.sorted() { message += "\(key): \(trailers[key]!)\n" }
         let commit = try store.repository.commit(paths: changedPaths.sorted(), message: message)
         changedPaths.removeAll()
         state.revision = commit ?? state.revision
