@@ -29,6 +29,8 @@ struct Finding {
 public enum Checker {
     /// Runs every rule; `skip` lists rule ids whose findings are reported as warnings instead of errors.
     public static func run(_ stack: Stack, skip: Set<String> = []) -> [Diagnostic] {
+        // The checklist is about MAIF clusters; a stack of raw resources only has none to check.
+        guard !stack.clusters.isEmpty else { return [] }
         var out: [Diagnostic] = []
         for rule in Catalogue.rules {
             for f in rule.evaluate(stack) {

@@ -52,7 +52,9 @@ struct ApplyRunner {
     var destroy: Bool
 
     func run() async throws {
-        guard let workspace = Workspace.open(stack, stateDirectory: flags.stateDirectory) else { throw ExitCode.failure }
+        guard let workspace = Workspace.open(stack, stateDirectory: flags.stateDirectory, lockFor: destroy ? "destroy" : "apply",
+                                             lockTimeout: flags.lockTimeoutSeconds) else { throw ExitCode.failure }
+        defer { workspace.release() }
         let result = await workspace.plan(flags.planOptions(destroy: destroy))
         let diagnosticsView = DiagnosticsView(color: stack.useColor)
         for d in workspace.diagnostics + result.diagnostics { printError(diagnosticsView.render(d)) }

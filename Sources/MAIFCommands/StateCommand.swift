@@ -45,7 +45,7 @@ struct StateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "state",
         abstract: "Read the state recorded in git: list resources, show one, read the history.",
-        subcommands: [StateList.self, StateShow.self, StateLog.self]
+        subcommands: [StateList.self, StateShow.self, StateLog.self, StateForceUnlock.self]
     )
 }
 
@@ -104,6 +104,28 @@ struct StateLog: ParsableCommand {
         let formatter = ISO8601DateFormatter()
         for c in commits {
             print("\(c.id.prefix(12))  \(formatter.string(from: c.time))  \(c.summary)")
+        }
+    }
+}
+
+struct StateForceUnlock: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "force-unlock",
+        abstract: "Remove a lock left by a run that can no longer release it.",
+        discussion: "Only do this when you are sure the run named in the lock is gone: two applies at once can both change the same resources."
+    )
+    @OptionGroup var scope: StateScope
+
+    @Argument(help: "The lock id, as printed by the run that found the state locked.")
+    var id: String
+
+    func run() throws {
+        do {
+            let held = try scope.store().forceUnlock(id: id)
+            print("Lock \(held.id) removed (it was held by \(held.who), pid \(held.pid), since \(held.created)).")
+        } catch let error as LockError {
+            printError("Error: \(error)")
+            throw ExitCode.failure
         }
     }
 }

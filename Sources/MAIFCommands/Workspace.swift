@@ -18,6 +18,12 @@ struct Workspace {
     var store: StateStore
     var state: State
     var diagnostics: [Diagnostic]
+    /// Held by state-changing commands from before the state is read until they finish.
+    var lock: LockInfo?
+
+    func release() {
+        if let lock { store.releaseLock(lock) }
+    }
 
     static var registry: ProviderRegistry {
         var r = ProviderRegistry()
@@ -31,7 +37,9 @@ struct Workspace {
         Checker.run(stack, skip: Set(skip))
     }
 
-    static func open(_ options: StackOptions, stateDirectory: String) -> Workspace? {
+    /// `lockFor` names the operation for state-changing commands, which take the stack's lock first.
+    static func open(_ options: StackOptions, stateDirectory: String, lockFor operation: String? = nil,
+                     lockTimeout: Double = 0) -> Workspace? {
         let loaded = options.load()
         let view = DiagnosticsView(color: options.useColor)
         var diagnostics = loaded.diagnostics
@@ -59,9 +67,23 @@ struct Workspace {
         }
         do {
             let store = try StateStore(directory: stateDirectory, stack: stack.meta.name)
-            let state = try store.load()
-            return Workspace(stack: stack, desired: expansion.resources, providers: providers, store: store, state: state,
-                             diagnostics: diagnostics)
+            var lock: LockInfo?
+            if let operation {
+                do {
+                    lock = try store.acquireLock(operation: operation, timeout: lockTimeout) { printError("Warning: \($0)") }
+                } catch let error as LockError {
+                    printError(view.render(.error("state-locked", "\(error)", at: nil)))
+                    return nil
+                }
+            }
+            do {
+                let state = try store.load()
+                return Workspace(stack: stack, desired: expansion.resources, providers: providers, store: store, state: state,
+                                 diagnostics: diagnostics, lock: lock)
+            } catch {
+                if let lock { store.releaseLock(lock) }
+                throw error
+            }
         } catch {
             print(view.render(.error("state-unavailable", "cannot open state in \(stateDirectory): \(error)",
                                      hint: "--state DIR names the state directory (a git repository, created if missing)", at: nil)))
@@ -99,11 +121,17 @@ struct PlanFlags: ParsableArguments {
     @Option(help: "How many provider calls may run at once.")
     var parallelism = 10
 
+    @Option(name: .customLong("lock-timeout"), help: ArgumentHelp("How long to wait for another run's lock on the state, e.g. 30s or 5m.", valueName: "duration"))
+    var lockTimeout = "0s"
+
+    var lockTimeoutSeconds: Double { TimeSpan(parsing: lockTimeout)?.seconds ?? 0 }
+
     @Option(name: .customLong("skip-check"), help: ArgumentHelp("Let apply go ahead despite this check's errors (repeatable); recorded in the state commit.", valueName: "rule-id"))
     var skipChecks: [String] = []
 
     func validate() throws {
         if parallelism < 1 { throw ValidationError("--parallelism must be at least 1") }
+        if TimeSpan(parsing: lockTimeout) == nil { throw ValidationError("--lock-timeout takes a duration like 30s or 5m, got '\(lockTimeout)'") }
         let ids = Set(Checker.rules.map(\.id))
         for id in skipChecks where !ids.contains(id) { throw ValidationError("--skip-check: no rule '\(id)'; see `maifctl check --list`") }
         for r in replace where ResourceAddress(parsing: r) == nil {

@@ -30,7 +30,7 @@ public final class StateStore: @unchecked Sendable {
         repository = try GitRepository.openOrInit(at: self.directory.path)
     }
 
-    var stackDirectory: URL { directory.appendingPathComponent(stack, isDirectory: true) }
+    public var stackDirectory: URL { directory.appendingPathComponent(stack, isDirectory: true) }
 
     /// Work-tree-relative path of a resource's file.
     public func relativePath(of address: ResourceAddress) -> String {
@@ -175,7 +175,8 @@ public actor StateRecorder {
         }
         var message = "\(verb) \(store.stack): +\(counts.create) ~\(counts.update) -\(counts.delete)\n\nPlan-Id: \(planID)\nSerial: \(state.meta.serial)\n"
         for key in trailers.keys.sorted() { message += "\(key): \(trailers[key]!)\n" }
-        let commit = try store.repository.commit(paths: changedPaths.sorted(), message: message)
+        try store.ensureIgnoreFile()
+        let commit = try store.repository.commit(paths: changedPaths.sorted() + [".gitignore"], message: message)
         changedPaths.removeAll()
         state.revision = commit ?? state.revision
         return commit

@@ -1,0 +1,98 @@
+/// One lock per stack: `<state>/<stack>/.lock`, created exclusively, recording who holds it and why.
+/// A lock left by a process of this host that no longer exists (a killed run) is broken with a warning;
+/// any other lock needs `maifctl state force-unlock ID`.
+
+import Foundation
+
+public struct LockInfo: Sendable, Codable, Equatable, CustomStringConvertible {
+    public var id: String
+    public var operation: String
+    public var who: String
+    public var host: String
+    public var pid: Int32
+    public var created: String
+    public var command: String
+
+    public var description: String {
+        "lock \(id) held by \(who) (pid \(pid) on \(host)) since \(created) for `\(operation)`: \(command)"
+    }
+}
+
+public enum LockError: Error, CustomStringConvertible, Equatable {
+    case locked(by: LockInfo)
+    case notLocked(stack: String)
+    case wrongID(expected: String, held: LockInfo)
+
+    public var description: String {
+        switch self {
+        case .locked(let holder):
+            return "the state is locked: \(holder)\n    hint: wait for it to finish, pass --lock-timeout 60s to wait, or if that run is gone: maifctl state force-unlock \(holder.id)"
+        case .notLocked(let stack):
+            return "the state of \(stack) is not locked"
+        case .wrongID(let expected, let held):
+            return "no lock \(expected); the current one is \(held)"
+        }
+    }
+}
+
+extension StateStore {
+    var lockURL: URL { stackDirectory.appendingPathComponent(".lock") }
+
+    /// Takes the stack's lock, waiting up to `timeout` seconds. `warn` hears about broken stale locks.
+    public func acquireLock(operation: String, timeout: Double = 0, warn: (String) -> Void = { _ in }) throws -> LockInfo {
+        try FileManager.default.createDirectory(at: stackDirectory, withIntermediateDirectories: true)
+        try ensureIgnoreFile()
+        let info = LockInfo(id: UUID().uuidString.lowercased().prefix(8).description, operation: operation,
+                            who: "\(ProcessInfo.processInfo.environment["USER"] ?? "user")@\(Self.hostName)",
+                            host: Self.hostName, pid: getpid(), created: ISO8601DateFormatter().string(from: Date()),
+                            command: CommandLine.arguments.joined(separator: " "))
+        let data = try JSONEncoder().encode(info)
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let fd = open(lockURL.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            if fd >= 0 {
+                _ = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                fsync(fd)
+                close(fd)
+                return info
+            }
+            guard errno == EEXIST else { throw StateError.io("cannot create \(lockURL.path): \(String(cString: strerror(errno)))") }
+            guard let holder = currentLock() else { continue }  // released between our two calls: try again
+            if holder.host == Self.hostName, holder.pid != getpid(), kill(holder.pid, 0) != 0, errno == ESRCH {
+                warn("breaking a stale lock: \(holder) — that process no longer exists")
+                try? FileManager.default.removeItem(at: lockURL)
+                continue
+            }
+            if Date() >= deadline { throw LockError.locked(by: holder) }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    public func currentLock() -> LockInfo? {
+        guard let data = FileManager.default.contents(atPath: lockURL.path) else { return nil }
+        return try? JSONDecoder().decode(LockInfo.self, from: data)
+    }
+
+    public func releaseLock(_ lock: LockInfo) {
+        if currentLock()?.id == lock.id { try? FileManager.default.removeItem(at: lockURL) }
+    }
+
+    /// Removes the lock with this id, whoever holds it.
+    public func forceUnlock(id: String) throws -> LockInfo {
+        guard let held = currentLock() else { throw LockError.notLocked(stack: stack) }
+        guard held.id == id else { throw LockError.wrongID(expected: id, held: held) }
+        try FileManager.default.removeItem(at: lockURL)
+        return held
+    }
+
+    /// Keeps locks and journals out of `git status` and out of commits.
+    func ensureIgnoreFile() throws {
+        let url = directory.appendingPathComponent(".gitignore")
+        let wanted = "# written by maifctl: run-time files that are never state\n.lock\njournal.jsonl\n"
+        if FileManager.default.contents(atPath: url.path) == nil {
+            try Data(wanted.utf8).write(to: url)
+        }
+    }
+
+    static var hostName: String { ProcessInfo.processInfo.hostName }
+}
