@@ -107,6 +107,10 @@ public enum Executor {
                     group.addTask {
                         let start = Date()
                         do {
+                            if change.action == .create || change.action == .replace {
+                                try await recorder.intent(address, action: change.action.rawValue, config: config ?? [:],
+                                                          dependencies: change.dependencies)
+                            }
                             let state = try await perform(change, config: config, context: context, provider: provider)
                             return (address, .success(state), Date().timeIntervalSince(start))
                         } catch {

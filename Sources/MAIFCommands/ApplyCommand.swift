@@ -52,7 +52,7 @@ struct ApplyRunner {
     var destroy: Bool
 
     func run() async throws {
-        guard let workspace = Workspace.open(stack, stateDirectory: flags.stateDirectory, lockFor: destroy ? "destroy" : "apply",
+        guard let workspace = await Workspace.open(stack, stateDirectory: flags.stateDirectory, lockFor: destroy ? "destroy" : "apply",
                                              lockTimeout: flags.lockTimeoutSeconds) else { throw ExitCode.failure }
         defer { workspace.release() }
         let result = await workspace.plan(flags.planOptions(destroy: destroy))

@@ -19,7 +19,7 @@ struct GraphCommand: AsyncParsableCommand {
     var format: Format = .mermaid
 
     func run() async throws {
-        guard let workspace = Workspace.open(stack, stateDirectory: stateDirectory) else { throw ExitCode.failure }
+        guard let workspace = await Workspace.open(stack, stateDirectory: stateDirectory) else { throw ExitCode.failure }
         var options = PlanFlags().planOptions()
         options.refresh = false
         let result = await workspace.plan(options)

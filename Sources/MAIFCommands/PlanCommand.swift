@@ -26,7 +26,7 @@ struct PlanCommand: AsyncParsableCommand {
     var destroy = false
 
     func run() async throws {
-        guard let workspace = Workspace.open(stack, stateDirectory: flags.stateDirectory) else { throw ExitCode.failure }
+        guard let workspace = await Workspace.open(stack, stateDirectory: flags.stateDirectory) else { throw ExitCode.failure }
         let result = await workspace.plan(flags.planOptions(destroy: destroy))
         let diagnostics = DiagnosticsView(color: stack.useColor)
         for d in workspace.diagnostics + result.diagnostics { printError(diagnostics.render(d)) }

@@ -39,7 +39,7 @@ struct Workspace {
 
     /// `lockFor` names the operation for state-changing commands, which take the stack's lock first.
     static func open(_ options: StackOptions, stateDirectory: String, lockFor operation: String? = nil,
-                     lockTimeout: Double = 0) -> Workspace? {
+                     lockTimeout: Double = 0) async -> Workspace? {
         let loaded = options.load()
         let view = DiagnosticsView(color: options.useColor)
         var diagnostics = loaded.diagnostics
@@ -77,7 +77,10 @@ struct Workspace {
                 }
             }
             do {
-                let state = try store.load()
+                var state = try store.load()
+                if store.hasJournal {
+                    state = try await recover(store: store, state: state, providers: providers, holding: lock)
+                }
                 return Workspace(stack: stack, desired: expansion.resources, providers: providers, store: store, state: state,
                                  diagnostics: diagnostics, lock: lock)
             } catch {
@@ -89,6 +92,39 @@ struct Workspace {
                                      hint: "--state DIR names the state directory (a git repository, created if missing)", at: nil)))
             return nil
         }
+    }
+
+    /// Folds the journal of an interrupted run into state: finished actions are recorded, and each create
+    /// that was announced but never reported is looked up by its provider and adopted, or forgotten.
+    /// Needs the stack's lock: while another live run holds it, its journal is its own.
+    static func recover(store: StateStore, state: State, providers: [String: any Provider], holding lock: LockInfo?) async throws -> State {
+        var recoveryLock: LockInfo?
+        if lock == nil {
+            guard let taken = try? store.acquireLock(operation: "recover", timeout: 0, warn: { printError("Warning: \($0)") }) else {
+                printError("Note: another run holds the state lock; planning from the last committed state.")
+                return state
+            }
+            recoveryLock = taken
+        }
+        defer { if let recoveryLock { store.releaseLock(recoveryLock) } }
+        let recorder = store.recorder(for: state)
+        let pending = try await store.replayJournal(into: recorder)
+        var adopted: [String] = []
+        for intent in pending {
+            guard let provider = providers[intent.address.provider] else { continue }
+            let context = ResourceContext(stack: store.stack, address: intent.address)
+            if let found = try await provider.find(context, intent.config) {
+                let record = ResourceRecord(address: intent.address, id: found.id, attributes: found.attributes,
+                                            dependencies: intent.dependencies)
+                try await recorder.record(record, change: .created)
+                adopted.append(intent.address.description)
+            }
+        }
+        let commit = try await recorder.commit(verb: "recover", planID: "interrupted-run")
+        printError("Recovered an interrupted run from its journal\(commit.map { " (state commit \($0.prefix(12)))" } ?? "")"
+                   + (adopted.isEmpty ? "." : "; adopted what it had created: \(adopted.joined(separator: ", ")).")
+                   + " \(pending.count - adopted.count) announced create(s) had not happened.")
+        return await recorder.state
     }
 
     static func settings(for provider: String, _ stack: Stack) -> [String: AttributeValue] {

@@ -74,8 +74,9 @@ public protocol Provider: Sendable {
     func delete(_ context: ResourceContext, _ prior: ResourceState) async throws
     /// Adopts an existing object by its provider id.
     func importResource(_ context: ResourceContext, id: String) async throws -> ResourceState
-    /// Looks up what a create for this address left behind (by tag or marker), for crash recovery.
-    func find(_ context: ResourceContext) async throws -> ResourceState?
+    /// Looks up what a create for this address with this configuration left behind (by tag or marker),
+    /// for crash recovery; nil when nothing was created.
+    func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState?
 }
 
 extension Provider {
@@ -108,7 +109,7 @@ extension Provider {
         return PlanResponse(planned: planned, requiresReplace: replace)
     }
 
-    public func find(_ context: ResourceContext) async throws -> ResourceState? { nil }
+
 }
 
 /// A failed provider call, naming the resource and the call.

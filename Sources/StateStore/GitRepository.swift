@@ -1,6 +1,54 @@
 import CGit2
 import Foundation
 
+/// A failed libgit2 call: what maifctl was doing, libgit2's message and its error code.
+public struct GitError: Error, Sendable, CustomStringConvertible {
+    /// What maifctl was doing, e.g. "stage production/meta.json".
+    public var operation: String
+    public var message: String
+    /// libgit2's `git_error_code` (negative), e.g. `GIT_ENOTFOUND` = -3.
+    public var code: Int32
+
+    public init(operation: String, message: String, code: Int32) {
+        self.operation = operation
+        self.message = message
+        self.code = code
+    }
+
+    public var description: String { "git: \(operation) failed: \(message)" }
+
+    /// The error libgit2 recorded for the calling thread's last failed call.
+    static func last(_ operation: String, code: Int32) -> GitError {
+        var message = "libgit2 error \(code)"
+        if let error = git_error_last(), let text = error.pointee.message {
+            message = String(cString: text)
+        }
+        return GitError(operation: operation, message: message, code: code)
+    }
+
+    /// An error found by maifctl itself rather than reported by libgit2.
+    static func invalid(_ operation: String, _ message: String) -> GitError {
+        GitError(operation: operation, message: message, code: GIT_ERROR.rawValue)
+    }
+}
+
+/// Throws the last libgit2 error when `code` says a call failed.
+func check(_ code: Int32, _ operation: @autoclosure () -> String) throws {
+    if code < 0 { throw GitError.last(operation(), code: code) }
+}
+
+/// libgit2 wants `git_libgit2_init()` once per process before any other call; Swift runs a global's
+/// initialiser exactly once and thread-safely. It is never shut down: the process exit cleans up.
+let libgit2Initialized: Int32 = git_libgit2_init()
+
+extension git_oid {
+    /// The 40-digit hex id.
+    var hex: String {
+        var oid = self
+        return String(cString: git_oid_tostr_s(&oid))
+    }
+}
+
 /// One commit as `maifctl state log` shows it.
 public struct GitCommit: Sendable, Equatable {
     public var id: String
@@ -28,9 +76,9 @@ public struct GitCommit: Sendable, Equatable {
 public final class GitRepository: @unchecked Sendable {   // one instance is used from one task at a time
     /// The state directory (absolute): the root every path of this API is relative to.
     public let path: String
-    private let repository: OpaquePointer
+    let repository: OpaquePointer
     /// The work tree root, absolute, symlinks resolved, without a trailing slash.
-    private let workTree: String
+    let workTree: String
     /// Where `path` sits below the work tree root: "" at the root, else "infra/state" (no slashes around).
     private let prefixInWorkTree: String
 
@@ -109,38 +157,30 @@ public final class GitRepository: @unchecked Sendable {   // one instance is use
     /// Stages exactly these paths (a path that no longer exists on disk is removed from the index), then commits
     /// when the resulting tree differs from HEAD's tree. Returns the new commit id, or nil when nothing changed.
     public func commit(paths: [String], message: String) throws -> String? {
-        let paths = try paths.map { try pathInWorkTree($0) }.filter { !$0.isEmpty }
+        let files = try paths.map { try pathInWorkTree($0) }.filter { !$0.isEmpty }
         let index = try repositoryIndex()
         defer { git_index_free(index) }
-        for file in paths {
-            if existsOnDisk(file) {
-                try check(git_index_add_bypath(index, file), "stage \(file)")
-            } else {
-                try check(git_index_remove_bypath(index, file), "unstage \(file)")
-                try check(git_index_remove_directory(index, file, 0), "unstage \(file)/")
-            }
-        }
+        let stager = try WorkTreeStager(repository: repository, index: index, workTree: workTree)
+        for file in files { try stager.stage(file) }
         try check(git_index_write(index), "write index")
-        return try commitIndex(index, scope: .paths(paths), message: message)
+        return try commitIndex(index, scope: .files(files), message: message)
     }
 
     /// Like `commit(paths:)` but stages every file change (adds, modifications, deletions) under a directory prefix.
+    /// Untracked files that `.gitignore` excludes are left out, as `git add --all` does.
     public func commitAll(under prefix: String, message: String) throws -> String? {
         let directory = try pathInWorkTree(prefix)
         let index = try repositoryIndex()
         defer { git_index_free(index) }
-        try withStringArray(directory.isEmpty ? [] : [directory]) { pathspec in
-            let flags = GIT_INDEX_ADD_DEFAULT.rawValue | GIT_INDEX_ADD_DISABLE_PATHSPEC_MATCH.rawValue
-            try check(git_index_add_all(index, pathspec, flags, nil, nil), "stage \(prefix)")
-        }
-        var deleted: [String] = []
+        let stager = try WorkTreeStager(repository: repository, index: index, workTree: workTree)
+        let files = try stager.filesOnDisk(under: directory)
+        let present = Set(files)
+        var gone: [String] = []
         forEachEntry(of: index, under: directory) { entry in
             let file = String(cString: entry.pointee.path)
-            if !existsOnDisk(file) { deleted.append(file) }
+            if !present.contains(file) { gone.append(file) }
         }
-        for file in deleted {
-            try check(git_index_remove_bypath(index, file), "unstage \(file)")
-        }
+        for file in gone + files { try stager.stage(file) }
         try check(git_index_write(index), "write index")
         return try commitIndex(index, scope: .directory(directory), message: message)
     }
@@ -212,129 +252,10 @@ public final class GitRepository: @unchecked Sendable {   // one instance is use
     }
 }
 
-// MARK: - Committing
-
-extension GitRepository {
-    /// Which index entries a commit takes over from the repository's index.
-    private enum Scope {
-        case paths([String])
-        case directory(String)
-    }
-
-    /// Commits HEAD's tree with the entries in `scope` taken from `index`. Anything else staged in the index (the
-    /// user's own work when the state directory is inside their repository) stays staged and out of the commit.
-    private func commitIndex(_ index: OpaquePointer, scope: Scope, message: String) throws -> String? {
-        var parent: OpaquePointer?
-        if var headId = try headCommitId() {
-            try check(git_commit_lookup(&parent, repository, &headId), "read HEAD commit")
-        }
-        defer { git_commit_free(parent) }
-        var parentTree: OpaquePointer?
-        if let parent { try check(git_commit_tree(&parentTree, parent), "read HEAD tree") }
-        defer { git_tree_free(parentTree) }
-
-        var treeId = git_oid()
-        if case .directory("") = scope {
-            try check(git_index_write_tree(&treeId, index), "write tree")
-        } else {
-            var staged: OpaquePointer?
-            try check(git_index_new(&staged), "create index")
-            defer { git_index_free(staged) }
-            if let parentTree { try check(git_index_read_tree(staged, parentTree), "read HEAD tree") }
-            switch scope {
-            case .paths(let files):
-                for file in files {
-                    if let entry = git_index_get_bypath(index, file, 0) {
-                        try check(git_index_add(staged, entry), "stage \(file)")
-                    } else {
-                        _ = git_index_remove(staged, file, 0)   // GIT_ENOTFOUND: it was not in HEAD either
-                        try check(git_index_remove_directory(staged, file, 0), "unstage \(file)/")
-                    }
-                }
-            case .directory(let directory):
-                try check(git_index_remove_directory(staged, directory, 0), "unstage \(directory)/")
-                var failure: Int32 = 0
-                forEachEntry(of: index, under: directory) { entry in
-                    if failure == 0 { failure = min(0, git_index_add(staged, entry)) }
-                }
-                try check(failure, "stage \(directory)/")
-            }
-            try check(git_index_write_tree_to(&treeId, staged, repository), "write tree")
-        }
-
-        if let parentTree {
-            if git_oid_equal(&treeId, git_tree_id(parentTree)) != 0 { return nil }
-        } else if treeId.hex == Self.emptyTreeId {
-            return nil
-        }
-        return try createCommit(tree: treeId, parent: parent, message: message)
-    }
-
-    private static let emptyTreeId = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-
-    private func createCommit(tree treeId: git_oid, parent: OpaquePointer?, message: String) throws -> String {
-        var treeId = treeId
-        var tree: OpaquePointer?
-        try check(git_tree_lookup(&tree, repository, &treeId), "read new tree")
-        defer { git_tree_free(tree) }
-
-        var signature: UnsafeMutablePointer<git_signature>?
-        if git_signature_default(&signature, repository) < 0 {
-            try check(git_signature_now(&signature, "maifctl", "maifctl@localhost"), "create signature")
-        }
-        defer { git_signature_free(signature) }
-
-        var text = git_buf()
-        try check(git_message_prettify(&text, message, 0, CChar(UInt8(ascii: "#"))), "format commit message")
-        defer { git_buf_dispose(&text) }
-
-        var commitId = git_oid()
-        var parents: [OpaquePointer?] = parent.map { [$0] } ?? []
-        let parentCount = parents.count
-        let code = parents.withUnsafeMutableBufferPointer { parents in
-            git_commit_create(&commitId, repository, "HEAD", signature, signature, nil, text.ptr, tree, parentCount, parents.baseAddress)
-        }
-        try check(code, "commit")
-        return commitId.hex
-    }
-
-    /// The repository's index, reloaded when another process (the user's `git add`) changed it on disk.
-    private func repositoryIndex() throws -> OpaquePointer {
-        var index: OpaquePointer?
-        try check(git_repository_index(&index, repository), "open index")
-        guard let index else { throw GitError.invalid("open index", "no index") }
-        do {
-            try check(git_index_read(index, 0), "read index")
-        } catch {
-            git_index_free(index)
-            throw error
-        }
-        return index
-    }
-
-    /// Calls `body` for every stage-0 entry of `index` at or below `directory` ("" for all).
-    private func forEachEntry(of index: OpaquePointer, under directory: String, _ body: (UnsafePointer<git_index_entry>) -> Void) {
-        let prefix = directory.isEmpty ? "" : directory + "/"
-        var position = 0
-        if !prefix.isEmpty, git_index_find_prefix(&position, index, prefix) < 0 { return }
-        let count = git_index_entrycount(index)
-        while position < count, let entry = git_index_get_byindex(index, position) {
-            guard prefix.isEmpty || strncmp(entry.pointee.path, prefix, prefix.utf8.count) == 0 else { break }
-            if (entry.pointee.flags >> 12) & 0x3 == 0 { body(entry) }   // GIT_INDEX_ENTRY_STAGE(entry) == 0
-            position += 1
-        }
-    }
-
-    private func existsOnDisk(_ file: String) -> Bool {
-        var info = stat()
-        return lstat(workTree + "/" + file, &info) == 0
-    }
-}
-
 // MARK: - Reading history
 
 extension GitRepository {
-    private func headCommitId() throws -> git_oid? {
+    func headCommitId() throws -> git_oid? {
         var id = git_oid()
         let code = git_reference_name_to_id(&id, repository, "HEAD")
         if code == GIT_ENOTFOUND.rawValue || code == GIT_EUNBORNBRANCH.rawValue { return nil }
@@ -431,15 +352,5 @@ extension GitRepository {
         }
         defer { free(resolved) }
         return String(cString: resolved)
-    }
-}
-
-/// Passes `strings` to `body` as a `git_strarray` that lives for the call.
-private func withStringArray<T>(_ strings: [String], _ body: (UnsafePointer<git_strarray>) throws -> T) rethrows -> T {
-    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    defer { pointers.forEach { free($0) } }
-    return try pointers.withUnsafeMutableBufferPointer { buffer in
-        var array = git_strarray(strings: buffer.baseAddress, count: buffer.count)
-        return try body(&array)
     }
 }

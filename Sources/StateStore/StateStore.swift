@@ -32,6 +32,11 @@ public final class StateStore: @unchecked Sendable {
 
     public var stackDirectory: URL { directory.appendingPathComponent(stack, isDirectory: true) }
 
+    var journalURL: URL { stackDirectory.appendingPathComponent("journal.jsonl") }
+
+    /// True when a run left its journal behind (it crashed, or it is still running).
+    public var hasJournal: Bool { FileManager.default.fileExists(atPath: journalURL.path) }
+
     /// Work-tree-relative path of a resource's file.
     public func relativePath(of address: ResourceAddress) -> String {
         "\(stack)/resources/\(address.provider)/\(address.kind)/\(address.name).json"
@@ -83,6 +88,33 @@ public final class StateStore: @unchecked Sendable {
         return out
     }
 
+    /// What a crashed run left in flight: creates that were announced but never reported done.
+    public struct PendingIntent: Sendable {
+        public var address: ResourceAddress
+        public var config: [String: AttributeValue]
+        public var dependencies: [ResourceAddress]
+    }
+
+    /// Replays a journal left by an interrupted run into `recorder`: finished actions are recorded,
+    /// and creates that were announced but never reported are returned for the provider to look up.
+    public func replayJournal(into recorder: StateRecorder) async throws -> [PendingIntent] {
+        var pending: [ResourceAddress: PendingIntent] = [:]
+        let known = await recorder.state.resources
+        for entry in JournalEntry.read(journalURL) {
+            switch entry {
+            case let .intent(address, _, config, dependencies):
+                pending[address] = PendingIntent(address: address, config: config, dependencies: dependencies)
+            case let .done(record):
+                pending[record.address] = nil
+                try await recorder.record(record, change: known[record.address] == nil ? .created : .updated)
+            case let .deleted(address):
+                pending[address] = nil
+                try await recorder.remove(address)
+            }
+        }
+        return pending.values.sorted { $0.address < $1.address }
+    }
+
     /// A recorder for one apply: writes each finished resource at once, commits at the end.
     public func recorder(for state: State) -> StateRecorder {
         StateRecorder(store: self, state: state)
@@ -110,29 +142,43 @@ public final class StateStore: @unchecked Sendable {
     }
 }
 
-/// Records the outcome of each action as it finishes (so a crash loses at most what was in flight),
-/// and makes the one git commit of the run.
+/// Records the outcome of each action as it finishes — in the journal at once, in the per-resource
+/// files and one git commit at the end — so a crash loses nothing the journal cannot give back.
 public actor StateRecorder {
     let store: StateStore
     public private(set) var state: State
-    private var changedPaths: Set<String> = []
+    private var changedAddresses: Set<ResourceAddress> = []
+    private var extraPaths: Set<String> = []
     private var counts = (create: 0, update: 0, delete: 0)
+    private var journal: Journal?
+    private var journalError: String?
 
     init(store: StateStore, state: State) {
         self.store = store
         self.state = state
+        do {
+            try FileManager.default.createDirectory(at: store.stackDirectory, withIntermediateDirectories: true)
+            try store.ensureIgnoreFile()
+            journal = try Journal(url: store.journalURL)
+        } catch {
+            journalError = "\(error)"
+        }
     }
 
     public enum Change: Sendable { case created, updated, deleted }
 
-    public func record(_ record: ResourceRecord, change: Change) throws {
+    /// Written and fsynced before a create is sent: after a crash, this is how the resource is found again.
+    public func intent(_ address: ResourceAddress, action: String, config: [String: AttributeValue], dependencies: [ResourceAddress]) async throws {
+        guard let journal else { throw StateError.io("the journal cannot be written: \(journalError ?? "?")") }
+        await journal.append(.intent(address: address, action: action, config: config, dependencies: dependencies), durable: true)
+        if let failure = journal.failureMessage { throw StateError.io("writing the journal failed: \(failure)") }
+    }
+
+    public func record(_ record: ResourceRecord, change: Change) async throws {
         let old = state.resources[record.address]
         state.resources[record.address] = record
-        let path = store.relativePath(of: record.address)
-        if old != record {
-            try store.write(record.canonicalText, relative: path)
-            changedPaths.insert(path)
-        }
+        if old != record { changedAddresses.insert(record.address) }
+        await journal?.append(.done(record), durable: false)
         switch change {
         case .created: counts.create += 1
         case .updated: counts.update += 1
@@ -140,11 +186,10 @@ public actor StateRecorder {
         }
     }
 
-    public func remove(_ address: ResourceAddress) throws {
+    public func remove(_ address: ResourceAddress) async throws {
         guard state.resources.removeValue(forKey: address) != nil else { return }
-        let path = store.relativePath(of: address)
-        try store.remove(relative: path)
-        changedPaths.insert(path)
+        changedAddresses.insert(address)
+        await journal?.append(.deleted(address), durable: false)
         counts.delete += 1
     }
 
@@ -153,31 +198,46 @@ public actor StateRecorder {
         state.outputs = outputs
         let path = "\(store.stack)/outputs.json"
         try store.write(AttributeValue.map(outputs).canonicalJSON() + "\n", relative: path)
-        changedPaths.insert(path)
+        extraPaths.insert(path)
     }
 
-    public var hasChanges: Bool { !changedPaths.isEmpty }
+    public var hasChanges: Bool { !changedAddresses.isEmpty || !extraPaths.isEmpty }
 
-    /// Commits what changed as `<verb> <stack>: +N ~N -N` with `Plan-Id:` and `Serial:` trailers.
-    /// Nothing is committed when nothing changed; returns the new commit id.
+    /// Folds the run into the per-resource files and commits them as `<verb> <stack>: +N ~N -N` with
+    /// `Plan-Id:` and `Serial:` trailers, then removes the journal. Nothing is committed when nothing
+    /// changed; returns the new commit id.
     @discardableResult
     public func commit(verb: String, planID: String, trailers: [String: String] = [:]) throws -> String? {
-        guard !changedPaths.isEmpty else { return nil }
+        journal?.close()
+        journal = nil
+        defer { try? FileManager.default.removeItem(at: store.journalURL) }
+        guard hasChanges else { return nil }
+        var paths = extraPaths
+        for address in changedAddresses.sorted() {
+            let path = store.relativePath(of: address)
+            if let record = state.resources[address] {
+                try store.write(record.canonicalText, relative: path)
+            } else {
+                try store.remove(relative: path)
+            }
+            paths.insert(path)
+        }
         state.meta.serial += 1
         state.meta.engineVersion = StateStore.engineVersion
         let metaPath = "\(store.stack)/meta.json"
         try store.write(state.meta.canonicalText, relative: metaPath)
-        changedPaths.insert(metaPath)
+        paths.insert(metaPath)
         let outputsPath = "\(store.stack)/outputs.json"
         if !FileManager.default.fileExists(atPath: store.directory.appendingPathComponent(outputsPath).path) {
             try store.write("{}\n", relative: outputsPath)
-            changedPaths.insert(outputsPath)
+            paths.insert(outputsPath)
         }
         var message = "\(verb) \(store.stack): +\(counts.create) ~\(counts.update) -\(counts.delete)\n\nPlan-Id: \(planID)\nSerial: \(state.meta.serial)\n"
         for key in trailers.keys.sorted() { message += "\(key): \(trailers[key]!)\n" }
         try store.ensureIgnoreFile()
-        let commit = try store.repository.commit(paths: changedPaths.sorted() + [".gitignore"], message: message)
-        changedPaths.removeAll()
+        let commit = try store.repository.commit(paths: paths.sorted() + [".gitignore"], message: message)
+        changedAddresses.removeAll()
+        extraPaths.removeAll()
         state.revision = commit ?? state.revision
         return commit
     }

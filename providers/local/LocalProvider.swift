@@ -109,7 +109,27 @@ public struct LocalProvider: Provider {
         return state
     }
 
-    public func find(_ context: ResourceContext) async throws -> ResourceState? { nil }
+    /// A directory resource is ours when its marker names this stack and address; a file when it exists
+    /// at the path the create was for. `local.null` creates nothing outside, so there is nothing to find.
+    public func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState? {
+        let kind = context.address.kind
+        guard kind != "null", let path = config["path"]?.stringValue else { return nil }
+        if kind != "file" {
+            let marker = directory(for: kind, path: path).appendingPathComponent(Self.marker)
+            guard let data = FileManager.default.contents(atPath: marker.path),
+                  let owner = try? JSONDecoder().decode([String: String].self, from: data),
+                  owner["address"] == context.address.description, owner["stack"] == stack else { return nil }
+        } else if !FileManager.default.fileExists(atPath: fileURL(path).path) {
+            return nil
+        }
+        var attributes = config
+        attributes["id"] = .string(path)
+        if kind == "node" {
+            attributes["endpoint"] = .string("http://\(config["host"]?.stringValue ?? "127.0.0.1"):\(config["port"]?.intValue ?? 8080)")
+        }
+        // Read back what is really there, so a half-written resource shows as drift and is repaired.
+        return try await read(context, ResourceState(id: path, attributes: attributes))
+    }
 
     // MARK: Files
 
@@ -168,7 +188,7 @@ public struct LocalProvider: Provider {
 
     /// The attributes written into a document-style resource's JSON file (everything but identity and bookkeeping).
     static func bodyKeys(_ kind: String, _ attributes: [String: AttributeValue]) -> [String] {
-        let identity: Set<String> = ["id", "path", "cluster", "name"]
+        let identity: Set<String> = ["id", "path", "cluster", "name", "delay_ms"]
         let schemaKeys = LocalSchema.provider.resources["local.\(kind)"]?.attributes.keys.map { $0 } ?? Array(attributes.keys)
         return schemaKeys.filter { !identity.contains($0) }.sorted()
     }
@@ -204,13 +224,12 @@ public struct LocalProvider: Provider {
         ProviderError(address: context.address, call: "create", message: "attribute '\(attribute)' is required")
     }
 
-    /// `delay_ms` and `fail` on `local.null` simulate a slow or failing API.
+    /// `delay_ms` (any type) simulates a slow API; `fail` on `local.null` a failing one.
     private func simulate(_ context: ResourceContext, _ config: [String: AttributeValue], call: String) async throws {
-        guard context.address.kind == "null" else { return }
         if let ms = config["delay_ms"]?.intValue, ms > 0 {
             try await Task.sleep(nanoseconds: UInt64(ms) * 1_000_000)
         }
-        if call != "delete", config["fail"]?.boolValue == true {
+        if context.address.kind == "null", call != "delete", config["fail"]?.boolValue == true {
             throw ProviderError(address: context.address, call: call, message: "simulated failure (fail: true)")
         }
     }

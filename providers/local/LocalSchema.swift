@@ -13,6 +13,7 @@ enum LocalSchema {
             "path": .init(.string, required: true, forceNew: true, description: "directory, relative to the provider root"),
             "files": .init(.map, required: true, description: "file name → content"),
             "id": .init(.string, computed: true),
+            "delay_ms": .init(.int, description: "sleep this long in every call, to simulate a slow API"),
             "endpoint": .init(.string, computed: true, description: "http://host:port"),
         ]),
         ResourceSchema(type: "local.load_balancer", description: "A load balancer config: targets, weights, strategy, health checks.", attributes: [
@@ -23,6 +24,7 @@ enum LocalSchema {
             "adaptive": .init(.map),
             "targets": .init(.list, required: true),
             "id": .init(.string, computed: true),
+            "delay_ms": .init(.int, description: "sleep this long in every call, to simulate a slow API"),
         ]),
         ResourceSchema(type: "local.backup_target", description: "A backup directory with a manifest of schedule and encryption.", attributes: [
             "name": .init(.string, required: true, forceNew: true),
@@ -34,6 +36,7 @@ enum LocalSchema {
             "rpo": .init(.string),
             "rto": .init(.string),
             "id": .init(.string, computed: true),
+            "delay_ms": .init(.int, description: "sleep this long in every call, to simulate a slow API"),
         ]),
         ResourceSchema(type: "local.alert_rule", description: "An alert rule file.", attributes: [
             "cluster": .init(.string, required: true, forceNew: true),
@@ -43,11 +46,13 @@ enum LocalSchema {
             "duration": .init(.string),
             "severity": .init(.string),
             "id": .init(.string, computed: true),
+            "delay_ms": .init(.int, description: "sleep this long in every call, to simulate a slow API"),
         ]),
         ResourceSchema(type: "local.file", description: "A file with the given content.", attributes: [
             "path": .init(.string, required: true, forceNew: true, description: "relative to the provider root"),
             "content": .init(.string, required: true),
             "id": .init(.string, computed: true),
+            "delay_ms": .init(.int, description: "sleep this long in every call, to simulate a slow API"),
         ]),
         ResourceSchema(type: "local.null", description: "No side effect; for tests and benchmarks.", attributes: [
             "triggers": .init(.map, forceNew: true, description: "any values; a change replaces the resource"),
