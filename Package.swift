@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // Diagnostics, source locations, typed values (durations, sizes, …) and the typed stack model.
@@ -21,7 +22,7 @@ let package = Package(
         // The production checklist and quorum rules of the guide, as a catalogue of rules with stable ids.
         .target(name: "Checks", dependencies: ["StackModel"]),
         // The provider contract: addresses, attribute values, schemas, the `Provider` protocol and registry.
-        .target(name: "ProviderKit"),
+        .target(name: "ProviderKit", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The one place that maps stack sections onto provider resource types.
         .target(name: "Expansion", dependencies: ["StackModel", "ProviderKit"]),
         // A small generic DAG: topological order, cycle detection, Mermaid/DOT rendering.

@@ -19,6 +19,8 @@ public struct ApplyOptions: Sendable {
     /// How long an action runs before "still creating…" lines are reported, and how often.
     public var progressInterval: Double = 5
     public var onEvent: @Sendable (ApplyEvent) -> Void = { _ in }
+    /// Hashes sensitive attributes before anything is recorded (see `Sensitive`).
+    public var secretKey = SecretKey.zero
     /// Extra trailers for the state commit, e.g. `Skipped-Checks`.
     public var trailers: [String: String] = [:]
     public init() {}
@@ -104,14 +106,17 @@ public enum Executor {
                     options.onEvent(.started(address, change.action))
                     inFlight.start(address, change.action)
                     let context = ResourceContext(stack: plan.stack, address: address)
+                    let schema = provider.schema.resources[address.type]
                     group.addTask {
                         let start = Date()
                         do {
                             if change.action == .create || change.action == .replace {
-                                try await recorder.intent(address, action: change.action.rawValue, config: config ?? [:],
+                                try await recorder.intent(address, action: change.action.rawValue,
+                                                          config: Sensitive.redact(config ?? [:], schema: schema, key: options.secretKey),
                                                           dependencies: change.dependencies)
                             }
-                            let state = try await perform(change, config: config, context: context, provider: provider)
+                            var state = try await perform(change, config: config, context: context, provider: provider)
+                            if let s = state { state?.attributes = Sensitive.redact(s.attributes, schema: schema, key: options.secretKey) }
                             return (address, .success(state), Date().timeIntervalSince(start))
                         } catch {
                             return (address, .failure(error), Date().timeIntervalSince(start))

@@ -88,6 +88,7 @@ struct ApplyRunner {
         let started = Date()
         var options = ApplyOptions()
         options.parallelism = flags.parallelism
+        options.secretKey = workspace.secretKey
         let quietProgress = plan.changes.count > 1000 && !Terminal.isInteractive(stdout: true)
         options.onEvent = { event in ProgressView.print(event, quiet: quietProgress) }
         let recorder = workspace.store.recorder(for: workspace.state)

@@ -83,7 +83,7 @@ struct StateShow: ParsableCommand {
         let width = record.attributes.keys.map(\.count).max() ?? 0
         for key in record.attributes.keys.sorted() {
             let value = record.attributes[key]!
-            let text = value.stringValue.map { $0.contains("\n") ? "<<-EOT\n\($0)EOT" : "\"\($0)\"" } ?? value.canonicalJSON(indent: nil)
+            let text = Sensitive.isPlaceholder(value) ? "(sensitive)" : value.stringValue.map { $0.contains("\n") ? "<<-EOT\n\($0)EOT" : "\"\($0)\"" } ?? value.canonicalJSON(indent: nil)
             print("\(key.padding(width)) = \(text)")
         }
         if !record.dependencies.isEmpty { print("depends on: \(record.dependencies.map(\.description).joined(separator: ", "))") }

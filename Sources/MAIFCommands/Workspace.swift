@@ -134,8 +134,12 @@ struct Workspace {
         }
     }
 
+    var secretKey: SecretKey { Sensitive.key(lineage: state.meta.lineage, environment: ProcessInfo.processInfo.environment) }
+
     func plan(_ options: PlanOptions) async -> PlanResult {
-        await Planner.plan(stack: stack.meta.name, desired: desired, moves: stack.moved, state: state, providers: providers,
+        var options = options
+        options.secretKey = secretKey
+        return await Planner.plan(stack: stack.meta.name, desired: desired, moves: stack.moved, state: state, providers: providers,
                            options: options)
     }
 }

@@ -18,6 +18,8 @@ public struct PlanOptions: Sendable {
     /// Plan the deletion of everything in state.
     public var destroy = false
     public var parallelism = 10
+    /// Hashes sensitive attributes so they are compared, shown and saved only as placeholders.
+    public var secretKey = SecretKey.zero
 
     public init() {}
 }
@@ -128,7 +130,7 @@ public enum Planner {
         var drift: [ResourceAddress: [String: PlannedChange.DriftValue]] = [:]
         if options.refresh && !prior.isEmpty {
             let (refreshed, refreshDrift, refreshDiagnostics) = await Refresher.refresh(prior, stack: stack, providers: providers,
-                                                                                        parallelism: options.parallelism)
+                                                                                        parallelism: options.parallelism, key: options.secretKey)
             prior = refreshed
             drift = refreshDrift
             diagnostics += refreshDiagnostics
@@ -155,7 +157,7 @@ public enum Planner {
                     diagnostics.append(.error("provider-plan-failed", "\(address): plan failed: \(error)", at: resource.origin))
                     continue
                 }
-                var planned = response.planned
+                var planned = Sensitive.redact(response.planned, schema: provider.schema.resources[address.type], key: options.secretKey)
                 if let record {
                     for name in resource.lifecycle.ignoreChanges { planned[name] = record.attributes[name] }
                 }

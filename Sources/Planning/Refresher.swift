@@ -6,7 +6,7 @@ import StateStore
 
 enum Refresher {
     static func refresh(_ records: [ResourceAddress: ResourceRecord], stack: String, providers: [String: any Provider],
-                        parallelism: Int) async
+                        parallelism: Int, key: SecretKey) async
         -> ([ResourceAddress: ResourceRecord], [ResourceAddress: [String: PlannedChange.DriftValue]], [Diagnostic]) {
         var result = records
         var drift: [ResourceAddress: [String: PlannedChange.DriftValue]] = [:]
@@ -40,7 +40,8 @@ enum Refresher {
                 case .success(nil):
                     result[address] = nil
                     drift[address] = ["(resource)": .init(recorded: .string("exists"), actual: .string("deleted out of band"))]
-                case .success(let actual?):
+                case .success(var actual?):
+                    actual.attributes = Sensitive.redact(actual.attributes, schema: providers[address.provider]?.schema.resources[address.type], key: key)
                     let recorded = records[address]!
                     var d: [String: PlannedChange.DriftValue] = [:]
                     for key in Set(recorded.attributes.keys).union(actual.attributes.keys) where recorded.attributes[key] != actual.attributes[key] {

@@ -43,11 +43,11 @@ public struct LocalProvider: Provider {
         switch kind {
         case "null":
             return prior
-        case "file":
+        case "file", "secret":
             let url = fileURL(prior.attributes["path"]?.stringValue ?? prior.id)
             guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
             var state = prior
-            state.attributes["content"] = .string(String(decoding: data, as: UTF8.self))
+            state.attributes[kind == "file" ? "content" : "value"] = .string(String(decoding: data, as: UTF8.self))
             return state
         default:
             let dir = directory(for: kind, path: prior.attributes["path"]?.stringValue ?? prior.id)
@@ -83,7 +83,7 @@ public struct LocalProvider: Provider {
             return
         }
         let fm = FileManager.default
-        if kind == "file" {
+        if kind == "file" || kind == "secret" {
             let url = fileURL(prior.attributes["path"]?.stringValue ?? prior.id)
             if fm.fileExists(atPath: url.path) { try fm.removeItem(at: url) }
             return
@@ -114,12 +114,12 @@ public struct LocalProvider: Provider {
     public func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState? {
         let kind = context.address.kind
         guard kind != "null", let path = config["path"]?.stringValue else { return nil }
-        if kind != "file" {
+        if kind != "file" && kind != "secret" {
             let marker = directory(for: kind, path: path).appendingPathComponent(Self.marker)
             guard let data = FileManager.default.contents(atPath: marker.path),
                   let owner = try? JSONDecoder().decode([String: String].self, from: data),
                   owner["address"] == context.address.description, owner["stack"] == stack else { return nil }
-        } else if !FileManager.default.fileExists(atPath: fileURL(path).path) {
+        } else if !FileManager.default.fileExists(atPath: fileURL(path).path) {  // local.file, local.secret
             return nil
         }
         var attributes = config
@@ -143,11 +143,12 @@ public struct LocalProvider: Provider {
                 let id = String(UInt64.random(in: 0...UInt64.max), radix: 16)
                 attributes["id"] = .string(id)
                 return ResourceState(id: id, attributes: attributes)
-            case "file":
+            case "file", "secret":
                 guard let path = config["path"]?.stringValue else { throw missing("path", context) }
                 let url = fileURL(path)
                 try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try writeIfChanged(config["content"]?.stringValue ?? "", to: url)
+                try writeIfChanged(config[kind == "file" ? "content" : "value"]?.stringValue ?? "", to: url,
+                                   mode: kind == "secret" ? 0o600 : nil)
                 attributes["id"] = .string(path)
                 return ResourceState(id: path, attributes: attributes)
             default:
@@ -180,10 +181,12 @@ public struct LocalProvider: Provider {
         }
     }
 
-    private func writeIfChanged(_ text: String, to url: URL) throws {
+    private func writeIfChanged(_ text: String, to url: URL, mode: Int? = nil) throws {
         let data = Data(text.utf8)
-        if FileManager.default.contents(atPath: url.path) == data { return }
-        try data.write(to: url, options: .atomic)
+        if FileManager.default.contents(atPath: url.path) != data {
+            try data.write(to: url, options: .atomic)
+        }
+        if let mode { try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path) }
     }
 
     /// The attributes written into a document-style resource's JSON file (everything but identity and bookkeeping).

@@ -54,6 +54,12 @@ enum LocalSchema {
             "id": .init(.string, computed: true),
             "delay_ms": .init(.int, description: "sleep this long in every call, to simulate a slow API"),
         ]),
+        ResourceSchema(type: "local.secret", description: "A file only its owner can read, holding a secret (TLS key, join token).", attributes: [
+            "path": .init(.string, required: true, forceNew: true, description: "relative to the provider root"),
+            "value": .init(.string, required: true, sensitive: true, description: "never shown or stored in clear text"),
+            "id": .init(.string, computed: true),
+            "delay_ms": .init(.int, description: "sleep this long in every call, to simulate a slow API"),
+        ]),
         ResourceSchema(type: "local.null", description: "No side effect; for tests and benchmarks.", attributes: [
             "triggers": .init(.map, forceNew: true, description: "any values; a change replaces the resource"),
             "delay_ms": .init(.int, description: "sleep this long in every call, to simulate a slow API"),

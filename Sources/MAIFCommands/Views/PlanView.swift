@@ -102,6 +102,9 @@ struct PlanView {
     private func changed(_ key: String, _ old: AttributeValue, _ new: AttributeValue, indent: Int, suffix: String) -> [String] {
         let p = String(repeating: " ", count: indent)
         let mark = paint("~", "33")
+        if Sensitive.isPlaceholder(old) || Sensitive.isPlaceholder(new) {
+            return ["\(p)\(mark) \(key) = \(paint("(sensitive value changed)", "2"))\(suffix)"]
+        }
         // Maps: only the entries that changed; multi-line strings: a line diff.
         if case .map(let o) = old, case .map(let n) = new {
             var lines = ["\(p)\(mark) \(key) = {\(suffix)"]
@@ -136,6 +139,7 @@ struct PlanView {
     }
 
     private func show(_ v: AttributeValue, indent: Int) -> String {
+        if Sensitive.isPlaceholder(v) { return paint("(sensitive)", "2") }
         switch v {
         case .unknown: return paint("(known after apply)", "2")
         case .string(let s) where s.contains("\n"):
@@ -160,6 +164,9 @@ struct PlanView {
 
     /// One line per changed leaf: maps are walked, multi-line text is summarised as a line count.
     private func driftLines(_ path: String, _ old: AttributeValue?, _ new: AttributeValue?) -> [(String, String, String)] {
+        if old.map(Sensitive.isPlaceholder) == true || new.map(Sensitive.isPlaceholder) == true {
+            return [(path, "(sensitive)", "(sensitive, changed)")]
+        }
         if case .map(let a)? = old, case .map(let b)? = new {
             return Set(a.keys).union(b.keys).sorted().filter { a[$0] != b[$0] }.flatMap {
                 driftLines("\(path)[\"\($0)\"]", a[$0], b[$0])
