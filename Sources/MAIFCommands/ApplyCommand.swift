@@ -52,13 +52,29 @@ struct ApplyRunner {
     var destroy: Bool
 
     func run() async throws {
-        guard let workspace = await Workspace.open(stack, stateDirectory: flags.stateDirectory, lockFor: destroy ? "destroy" : "apply",
-                                             lockTimeout: flags.lockTimeoutSeconds) else { throw ExitCode.failure }
+        // `apply FILE` with a file written by `plan --out` applies exactly that plan.
+        let saved = destroy || stack.files.count != 1 ? nil : try SavedPlan.read(stack.files[0])
+        var stackOptions = stack
+        if let saved { stackOptions.files = saved.files }
+        guard let workspace = await Workspace.open(stackOptions, stateDirectory: flags.stateDirectory, lockFor: destroy ? "destroy" : "apply",
+                                                   lockTimeout: flags.lockTimeoutSeconds) else { throw ExitCode.failure }
         defer { workspace.release() }
-        let result = await workspace.plan(flags.planOptions(destroy: destroy))
         let diagnosticsView = DiagnosticsView(color: stack.useColor)
-        for d in workspace.diagnostics + result.diagnostics { printError(diagnosticsView.render(d)) }
-        guard let plan = result.plan else { throw ExitCode.failure }
+        let plan: Plan
+        if let saved {
+            for d in workspace.diagnostics { printError(diagnosticsView.render(d)) }
+            do {
+                plan = try workspace.restore(saved)
+            } catch let error as SavedPlanError {
+                printError("Error: \(error)")
+                throw ExitCode.failure
+            }
+        } else {
+            let result = await workspace.plan(flags.planOptions(destroy: destroy))
+            for d in workspace.diagnostics + result.diagnostics { printError(diagnosticsView.render(d)) }
+            guard let fresh = result.plan else { throw ExitCode.failure }
+            plan = fresh
+        }
         let findings = destroy ? [] : workspace.checks(skip: flags.skipChecks)
         for d in findings { printError(diagnosticsView.render(d)) }
         let view = PlanView(color: stack.useColor)
@@ -69,8 +85,8 @@ struct ApplyRunner {
         }
         guard plan.hasChanges else { return }
 
-        if !autoApprove {
-            guard Terminal.isInteractive(stdout: false) || isatty(0) != 0 else {
+        if !autoApprove && saved == nil {  // a saved plan was reviewed when it was made
+            guard isatty(0) != 0 else {
                 printError("\nError: no terminal to confirm on; re-run with --auto-approve to \(destroy ? "destroy" : "apply") without confirmation.")
                 throw ExitCode.failure
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Planning
 import StackModel
 
@@ -25,6 +26,9 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Plan destroying everything in the state.")
     var destroy = false
 
+    @Option(name: .customLong("out"), help: ArgumentHelp("Save the plan to this file; `maifctl apply FILE` then applies exactly it.", valueName: "file"))
+    var out: String?
+
     func run() async throws {
         guard let workspace = await Workspace.open(stack, stateDirectory: flags.stateDirectory) else { throw ExitCode.failure }
         let result = await workspace.plan(flags.planOptions(destroy: destroy))
@@ -37,6 +41,10 @@ struct PlanCommand: AsyncParsableCommand {
         if findings.hasErrors {
             printError("\nError: the checks above would block apply; fix them or pass --skip-check RULE_ID.")
             throw ExitCode.failure
+        }
+        if let out, !destroy {
+            try workspace.save(plan, files: stack.files).encoded().write(to: URL(fileURLWithPath: out))
+            if !json { print("\nSaved the plan to \(out). To apply exactly these actions: maifctl apply \(out)") }
         }
         if detailedExitcode && plan.hasChanges { throw ExitCode(2) }
     }

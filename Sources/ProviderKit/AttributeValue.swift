@@ -112,7 +112,10 @@ extension AttributeValue: Codable {
         else if let d = try? c.decode(Double.self) { self = .double(d) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
         else if let l = try? c.decode([AttributeValue].self) { self = .list(l) }
-        else { self = .map(try c.decode([String: AttributeValue].self)) }
+        else {
+            let map = try c.decode([String: AttributeValue].self)
+            self = map.count == 1 && map["$unknown"] == .bool(true) ? .unknown : .map(map)
+        }
     }
 
     public func encode(to encoder: Encoder) throws {

@@ -44,3 +44,10 @@ public enum Sensitive {
         return SecretKey(bytes: Array(SHA256.hash(data: Data(material.utf8))))
     }
 }
+
+public enum Digest {
+    /// Hex SHA-256 of a text, e.g. of a stack's resolved inputs.
+    public static func sha256(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
