@@ -25,6 +25,6 @@ git -C state log --stat --format='%h %s%n%b' | head -40
 step "maifctl plan local-demo.yaml --detailed-exitcode (0 = nothing to do)"
 "$BIN" plan local-demo.yaml --detailed-exitcode
 echo "exit status: $?"
-step "maifctl output local-demo.yaml"
-"$BIN" output local-demo.yaml
+step "maifctl output -f local-demo.yaml"
+"$BIN" output -f local-demo.yaml
 printf '\nThe demo lives in %s/; try editing local-demo.yaml and running plan again, or:\n  %s destroy local-demo.yaml --auto-approve\n' "$work" "$BIN"

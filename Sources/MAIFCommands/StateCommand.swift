@@ -4,19 +4,19 @@ import ProviderKit
 import StackLoader
 import StateStore
 
-/// Which stack's state: named by `--stack`, or by the stack files.
+/// Which stack's state: named by `--stack`, or by its stack files (`--file`).
 struct StateScope: ParsableArguments {
-    @Argument(help: ArgumentHelp("Stack files (to learn the stack name); or use --stack.", valueName: "stack-file"))
-    var files: [String] = []
-
-    @Option(help: "The stack name, instead of stack files.")
+    @Option(help: "The stack name.")
     var stack: String?
+
+    @Option(name: [.customShort("f"), .customLong("file")], help: ArgumentHelp("A stack file, to learn the stack name (repeatable).", valueName: "stack-file"))
+    var files: [String] = []
 
     @Option(name: .customLong("state"), help: ArgumentHelp("State directory.", valueName: "dir"))
     var stateDirectory = "state"
 
     func validate() throws {
-        if stack == nil && files.isEmpty { throw ValidationError("name the stack with --stack NAME or give its stack files") }
+        if stack == nil && files.isEmpty { throw ValidationError("name the stack with --stack NAME or --file STACK.yaml") }
         for f in files where !FileManager.default.fileExists(atPath: f) { throw ValidationError("no such stack file: \(f)") }
     }
 
@@ -41,11 +41,11 @@ struct StateScope: ParsableArguments {
     func load() throws -> State { try store().load() }
 }
 
-struct StateCommand: ParsableCommand {
+struct StateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "state",
         abstract: "Read the state recorded in git: list resources, show one, read the history.",
-        subcommands: [StateList.self, StateShow.self, StateLog.self, StateForceUnlock.self]
+        subcommands: [StateList.self, StateShow.self, StateLog.self, StateDiff.self, StateMove.self, StateRemove.self, StateForceUnlock.self]
     )
 }
 

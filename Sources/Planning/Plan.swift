@@ -60,6 +60,15 @@ public struct Plan: Sendable, Codable {
     public var moves: [Move]
     public var isDestroy: Bool
 
+    public init(id: String, stack: String, stateRevision: String?, changes: [PlannedChange], moves: [Move], isDestroy: Bool) {
+        self.id = id
+        self.stack = stack
+        self.stateRevision = stateRevision
+        self.changes = changes
+        self.moves = moves
+        self.isDestroy = isDestroy
+    }
+
     public var summary: PlanSummary {
         var s = PlanSummary()
         for c in changes {

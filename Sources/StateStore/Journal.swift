@@ -72,7 +72,8 @@ public final class Journal: @unchecked Sendable {
     init(url: URL) throws {
         fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         guard fd >= 0 else { throw StateError.io("cannot open journal \(url.path): \(String(cString: strerror(errno)))") }
-        let t = Thread { [unowned self] in self.flushLoop() }
+        // The thread keeps the journal alive until `close()` lets its loop end.
+        let t = Thread { self.flushLoop() }
         t.name = "maifctl-journal"
         thread = t
         t.start()

@@ -207,7 +207,7 @@ public actor StateRecorder {
     /// `Plan-Id:` and `Serial:` trailers, then removes the journal. Nothing is committed when nothing
     /// changed; returns the new commit id.
     @discardableResult
-    public func commit(verb: String, planID: String, trailers: [String: String] = [:]) throws -> String? {
+    public func commit(verb: String, planID: String, trailers: [String: String] = [:], summary: String? = nil) throws -> String? {
         journal?.close()
         journal = nil
         defer { try? FileManager.default.removeItem(at: store.journalURL) }
@@ -232,7 +232,8 @@ public actor StateRecorder {
             try store.write("{}\n", relative: outputsPath)
             paths.insert(outputsPath)
         }
-        var message = "\(verb) \(store.stack): +\(counts.create) ~\(counts.update) -\(counts.delete)\n\nPlan-Id: \(planID)\nSerial: \(state.meta.serial)\n"
+        let title = summary ?? "\(verb) \(store.stack): +\(counts.create) ~\(counts.update) -\(counts.delete)"
+        var message = "\(title)\n\nPlan-Id: \(planID)\nSerial: \(state.meta.serial)\n"
         for key in trailers.keys.sorted() { message += "\(key): \(trailers[key]!)\n" }
         try store.ensureIgnoreFile()
         let commit = try store.repository.commit(paths: paths.sorted() + [".gitignore"], message: message)

@@ -1,0 +1,231 @@
+/// Commands that change the state without touching resources: import, refresh, state mv, state rm,
+/// and `state diff` to read what changed between two state commits.
+
+import ArgumentParser
+import Foundation
+import Planning
+import ProviderKit
+import StackModel
+import StateStore
+
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Adopt an existing object as the resource at ADDRESS, without changing it.",
+        discussion: "The address must be one the stack declares. Run plan afterwards: it shows any difference between the object and the stack."
+    )
+
+    @Argument(help: "The resource address in the stack, e.g. local.file.readme.")
+    var address: String
+
+    @Argument(help: "The provider's id of the existing object (for the local provider: its path).")
+    var id: String
+
+    @Option(name: [.customShort("f"), .customLong("file")], help: ArgumentHelp("Stack file (repeatable, merged in order).", valueName: "stack-file"))
+    var files: [String] = []
+
+    @Option(name: .customLong("var"), help: ArgumentHelp("Set a stack variable (repeatable).", valueName: "name=value"))
+    var variables: [String] = []
+
+    @Option(name: .customLong("state"), help: ArgumentHelp("State directory.", valueName: "dir"))
+    var stateDirectory = "state"
+
+    @Option(name: .customLong("lock-timeout"), help: ArgumentHelp("How long to wait for another run's lock.", valueName: "duration"))
+    var lockTimeout = "0s"
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("name the stack file with -f STACK.yaml") }
+    }
+
+    func run() async throws {
+        guard let a = ResourceAddress(parsing: address) else { throw ValidationError("'\(address)' is not a resource address") }
+        let stack = try StackOptions.parse(files + variables.flatMap { ["--var", $0] })
+        guard let workspace = await Workspace.open(stack, stateDirectory: stateDirectory, lockFor: "import",
+                                                   lockTimeout: TimeSpan(parsing: lockTimeout)?.seconds ?? 0) else { throw ExitCode.failure }
+        defer { workspace.release() }
+        guard let desired = workspace.desired.first(where: { $0.address == a }) else {
+            printError("Error: \(address) is not declared by the stack; declare it first, then import it")
+            throw ExitCode.failure
+        }
+        if workspace.state.resources[a] != nil {
+            printError("Error: \(address) is already managed (id \(workspace.state.resources[a]!.id)); `maifctl state rm` it first to re-import")
+            throw ExitCode.failure
+        }
+        guard let provider = workspace.providers[a.provider] else { throw ExitCode.failure }
+        do {
+            let found = try await provider.importResource(ResourceContext(stack: workspace.stack.meta.name, address: a), id: id)
+            let attributes = Sensitive.redact(found.attributes, schema: provider.schema.resources[a.type], key: workspace.secretKey)
+            let deps = desired.dependsOn.map(\.address)
+            let recorder = workspace.store.recorder(for: workspace.state)
+            try await recorder.record(ResourceRecord(address: a, id: found.id, attributes: attributes, dependencies: deps), change: .created)
+            let commit = try await recorder.commit(verb: "import", planID: "import", summary: "import \(workspace.stack.meta.name): \(a) = \(found.id)")
+            print("Imported \(a) (id \(found.id))\(commit.map { "; state commit \($0.prefix(12))" } ?? "").")
+            print("Run `maifctl plan` to see how it differs from the stack.")
+        } catch let error as ProviderError {
+            printError("Error: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct RefreshCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refresh",
+        abstract: "Read every managed resource and record what is really there; report drift.",
+        discussion: "With --json the drift report is machine-readable (for CI alarms); --detailed-exitcode exits 2 when something drifted."
+    )
+
+    @OptionGroup var stack: StackOptions
+    @OptionGroup var flags: PlanFlags
+
+    @Flag(help: "Print the drift report as JSON.")
+    var json = false
+
+    @Flag(help: "Exit 2 when drift was found, 0 when none, 1 on error.")
+    var detailedExitcode = false
+
+    func run() async throws {
+        guard let workspace = await Workspace.open(stack, stateDirectory: flags.stateDirectory, lockFor: "refresh",
+                                                   lockTimeout: flags.lockTimeoutSeconds) else { throw ExitCode.failure }
+        defer { workspace.release() }
+        var options = flags.planOptions()
+        options.targets = []
+        let result = await workspace.plan(options)
+        let view = DiagnosticsView(color: stack.useColor)
+        for d in result.diagnostics { printError(view.render(d)) }
+        guard let plan = result.plan else { throw ExitCode.failure }
+        let drifted = plan.changes.filter { !$0.drift.isEmpty }
+        let recorder = workspace.store.recorder(for: workspace.state)
+        for change in drifted {
+            if let actual = change.before {
+                try await recorder.record(ResourceRecord(address: change.address, id: actual.id, attributes: actual.attributes,
+                                                         dependencies: workspace.state.resources[change.address]?.dependencies ?? []),
+                                          change: .updated)
+            } else {
+                try await recorder.remove(change.address)
+            }
+        }
+        let commit = try await recorder.commit(verb: "refresh", planID: plan.id,
+                                               summary: "refresh \(workspace.stack.meta.name): \(drifted.count) drifted")
+        if json {
+            let report: [AttributeValue] = drifted.map { c in
+                .map(["address": .string(c.address.description),
+                      "drift": .map(c.drift.mapValues { .map(["recorded": $0.recorded ?? .null, "actual": $0.actual ?? .null]) })])
+            }
+            print(AttributeValue.map(["format_version": "1", "stack": .string(plan.stack), "drifted": .list(report)]).canonicalJSON())
+        } else if drifted.isEmpty {
+            print("No drift: every managed resource matches the state.")
+        } else {
+            let text = PlanView(color: stack.useColor).render(Plan(id: plan.id, stack: plan.stack, stateRevision: plan.stateRevision,
+                                                                    changes: drifted.map { var c = $0; c.action = .noop; return c },
+                                                                    moves: [], isDestroy: false))
+            print(text.components(separatedBy: "\nNo changes.").first ?? text)
+            print("Recorded the drift of \(drifted.count) resource(s)\(commit.map { " in state commit \($0.prefix(12))" } ?? ""). Run `maifctl apply` to repair it.")
+        }
+        if detailedExitcode && !drifted.isEmpty { throw ExitCode(2) }
+    }
+}
+
+struct StateMove: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "mv", abstract: "Rename a recorded resource, without touching it.")
+    @OptionGroup var scope: StateScope
+    @Argument(help: "Current address.") var from: String
+    @Argument(help: "New address.") var to: String
+
+    func run() async throws {
+        guard let source = ResourceAddress(parsing: from), let target = ResourceAddress(parsing: to) else {
+            throw ValidationError("mv takes two resource addresses")
+        }
+        try await scope.withLockedState("state mv") { store, state in
+            guard var record = state.resources[source] else { throw StateEditError("\(from) is not in the state") }
+            guard state.resources[target] == nil else { throw StateEditError("\(to) is already in the state") }
+            let recorder = store.recorder(for: state)
+            record.address = target
+            try await recorder.remove(source)
+            try await recorder.record(record, change: .updated)
+            try await recorder.commit(verb: "state mv", planID: "state-mv", summary: "state mv \(store.stack): \(from) -> \(to)")
+            print("Moved \(from) to \(to).")
+        }
+    }
+}
+
+struct StateRemove: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Forget recorded resources without destroying them.")
+    @OptionGroup var scope: StateScope
+    @Argument(help: "Addresses to forget.") var addresses: [String]
+
+    func run() async throws {
+        let parsed = try addresses.map { a in
+            guard let p = ResourceAddress(parsing: a) else { throw ValidationError("'\(a)' is not a resource address") }
+            return p
+        }
+        try await scope.withLockedState("state rm") { store, state in
+            let recorder = store.recorder(for: state)
+            for a in parsed {
+                guard state.resources[a] != nil else { throw StateEditError("\(a) is not in the state") }
+                try await recorder.remove(a)
+            }
+            try await recorder.commit(verb: "state rm", planID: "state-rm",
+                                      summary: "state rm \(store.stack): \(parsed.map(\.description).joined(separator: ", "))")
+            print("Forgot \(parsed.count) resource(s); they still exist and are no longer managed.")
+        }
+    }
+}
+
+struct StateDiff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Which resources changed between two state commits (default: REV and HEAD)."
+    )
+    @OptionGroup var scope: StateScope
+    @Argument(help: "The older revision (commit id, HEAD~1, …).") var from: String
+    @Argument(help: "The newer revision.") var to: String = "HEAD"
+
+    func run() throws {
+        let store = try scope.store()
+        let prefix = "\(store.stack)/resources"
+        let old = Set(try store.repository.listFiles(at: from, under: prefix))
+        let new = Set(try store.repository.listFiles(at: to, under: prefix))
+        func address(_ path: String) -> String {
+            let parts = path.dropFirst(prefix.count + 1).split(separator: "/")
+            guard parts.count == 3 else { return path }
+            return "\(parts[0]).\(parts[1]).\(parts[2].dropLast(5))"
+        }
+        var lines: [String] = []
+        for p in new.subtracting(old).sorted() { lines.append("+ \(address(p))") }
+        for p in old.subtracting(new).sorted() { lines.append("- \(address(p))") }
+        for p in old.intersection(new).sorted() where try store.repository.fileContents(at: from, path: p) != store.repository.fileContents(at: to, path: p) {
+            lines.append("~ \(address(p))")
+        }
+        if lines.isEmpty { print("No resource changed between \(from) and \(to)."); return }
+        lines.forEach { print($0) }
+        let added = lines.filter { $0.hasPrefix("+") }.count, removed = lines.filter { $0.hasPrefix("-") }.count
+        print("\n\(added) added, \(lines.count - added - removed) changed, \(removed) removed between \(from) and \(to).")
+    }
+}
+
+struct StateEditError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+extension StateScope {
+    /// Runs `body` holding the stack's lock, with the state as recorded.
+    func withLockedState(_ operation: String, _ body: (StateStore, State) async throws -> Void) async throws {
+        let store = try store()
+        let lock: LockInfo
+        do {
+            lock = try store.acquireLock(operation: operation, timeout: 0) { printError("Warning: \($0)") }
+        } catch {
+            printError("Error: \(error)")
+            throw ExitCode.failure
+        }
+        defer { store.releaseLock(lock) }
+        do {
+            try await body(store, try store.load())
+        } catch let error as StateEditError {
+            printError("Error: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
