@@ -23,6 +23,19 @@ public struct LocalProvider: Provider {
 
     static let marker = ".maif-resource.json"
 
+    struct Owner {
+        var stack: String
+        var address: String
+        var identity: [String: AttributeValue]
+    }
+
+    static func owner(of dir: URL) -> Owner? {
+        guard let data = FileManager.default.contents(atPath: dir.appendingPathComponent(marker).path),
+              let m = try? JSONDecoder().decode([String: AttributeValue].self, from: data),
+              let stack = m["stack"]?.stringValue, let address = m["address"]?.stringValue else { return nil }
+        return Owner(stack: stack, address: address, identity: m["identity"]?.mapValue ?? [:])
+    }
+
     // MARK: Contract
 
     public func create(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState {
@@ -91,18 +104,31 @@ public struct LocalProvider: Provider {
         let dir = directory(for: kind, path: prior.attributes["path"]?.stringValue ?? prior.id)
         guard fm.fileExists(atPath: dir.path) else { return }
         // Only remove a directory this stack and address own.
-        if let data = fm.contents(atPath: dir.appendingPathComponent(Self.marker).path),
-           let owner = try? JSONDecoder().decode([String: String].self, from: data),
-           owner["address"] != context.address.description || owner["stack"] != stack {
+        if let owner = Self.owner(of: dir), owner.address != context.address.description || owner.stack != stack {
             throw ProviderError(address: context.address, call: "delete",
-                                message: "\(dir.path) belongs to \(owner["stack"] ?? "?")/\(owner["address"] ?? "?"); not removing it")
+                                message: "\(dir.path) belongs to \(owner.stack)/\(owner.address); not removing it")
         }
         try fm.removeItem(at: dir)
         removeEmptyParents(of: dir, upTo: kind == "backup_target" ? workingDirectory : root)
     }
 
+    /// Adopts what is at path `id`: a directory resource's marker supplies what its files do not say.
     public func importResource(_ context: ResourceContext, id: String) async throws -> ResourceState {
-        let placeholder = ResourceState(id: id, attributes: ["path": .string(id), "id": .string(id)])
+        var attributes: [String: AttributeValue] = ["path": .string(id), "id": .string(id)]
+        let kind = context.address.kind
+        if kind != "file" && kind != "secret" && kind != "null" {
+            guard let owner = Self.owner(of: directory(for: kind, path: id)) else {
+                throw ProviderError(address: context.address, call: "import", message: "no maifctl-managed \(kind) at \(id)")
+            }
+            attributes.merge(owner.identity) { _, new in new }
+            if kind == "node" {
+                let dir = directory(for: kind, path: id)
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+                attributes["files"] = .map(Dictionary(uniqueKeysWithValues: names.filter { $0 != Self.marker }.map { ($0, AttributeValue.string("")) }))
+                attributes["endpoint"] = .string("http://\(owner.identity["host"]?.stringValue ?? "127.0.0.1"):\(owner.identity["port"]?.intValue ?? 8080)")
+            }
+        }
+        let placeholder = ResourceState(id: id, attributes: attributes)
         guard let state = try await read(context, placeholder) else {
             throw ProviderError(address: context.address, call: "import", message: "nothing found at \(id)")
         }
@@ -115,10 +141,8 @@ public struct LocalProvider: Provider {
         let kind = context.address.kind
         guard kind != "null", let path = config["path"]?.stringValue else { return nil }
         if kind != "file" && kind != "secret" {
-            let marker = directory(for: kind, path: path).appendingPathComponent(Self.marker)
-            guard let data = FileManager.default.contents(atPath: marker.path),
-                  let owner = try? JSONDecoder().decode([String: String].self, from: data),
-                  owner["address"] == context.address.description, owner["stack"] == stack else { return nil }
+            guard let owner = Self.owner(of: directory(for: kind, path: path)),
+                  owner.address == context.address.description, owner.stack == stack else { return nil }
         } else if !FileManager.default.fileExists(atPath: fileURL(path).path) {  // local.file, local.secret
             return nil
         }
@@ -155,7 +179,10 @@ public struct LocalProvider: Provider {
                 guard let path = config["path"]?.stringValue else { throw missing("path", context) }
                 let dir = directory(for: kind, path: path)
                 try fm.createDirectory(at: dir, withIntermediateDirectories: true)
-                let owner = AttributeValue.map(["stack": .string(stack), "address": .string(context.address.description)])
+                // The marker names the owner (for find and safe deletes) and keeps what the files do not say, for import.
+                let identity = config.filter { ["cluster", "name", "node_id", "role", "host", "port", "path"].contains($0.key) }
+                let owner = AttributeValue.map(["stack": .string(stack), "address": .string(context.address.description),
+                                                "identity": .map(identity)])
                 try writeIfChanged(owner.canonicalJSON() + "\n", to: dir.appendingPathComponent(Self.marker))
                 if kind == "node" {
                     for (name, content) in config["files"]?.mapValue ?? [:] {
