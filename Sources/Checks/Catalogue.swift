@@ -81,9 +81,10 @@ enum Catalogue {
                                                     hint: "add `security: {tls: true}`", keyPath: s.security == nil ? "stack" : "security.tls")]
         },
         Rule("security.authentication", .error, "authentication and authorization are configured") { s in
-            s.security?.authentication != nil ? [] : [Finding(message: "no authentication is configured",
+            let auth = s.security?.authentication
+            return auth != nil && auth != "none" ? [] : [Finding(message: auth == "none" ? "authentication is set to none" : "no authentication is configured",
                                                               hint: "set security.authentication (e.g. mutual_tls or oidc)",
-                                                              keyPath: s.security == nil ? "stack" : "security")]
+                                                              keyPath: s.security == nil ? "stack" : "security.authentication")]
         },
         Rule("security.admin-not-public", .error, "no admin port is open to the world") { s in
             guard let sec = s.security else { return [] }
@@ -96,7 +97,7 @@ enum Catalogue {
         },
         Rule("security.audit-logging", .warning, "audit logging is on") { s in
             s.security?.auditLogging == true ? [] : [Finding(message: "audit logging is off", hint: "set security.audit_logging: true",
-                                                             keyPath: s.security == nil ? "stack" : "security")]
+                                                             keyPath: s.security == nil ? "stack" : "security.audit_logging")]
         },
     ]
 

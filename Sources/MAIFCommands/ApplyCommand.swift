@@ -16,6 +16,8 @@ struct ApplyCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var stack: StackOptions
+
+    func validate() throws { try stack.requireFiles() }
     @OptionGroup var flags: PlanFlags
 
     @Flag(help: "Apply without asking for confirmation.")
@@ -34,6 +36,8 @@ struct DestroyCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var stack: StackOptions
+
+    func validate() throws { try stack.requireFiles() }
     @OptionGroup var flags: PlanFlags
 
     @Flag(help: "Destroy without asking for confirmation.")

@@ -25,7 +25,7 @@ struct CheckCommand: ParsableCommand {
     var skip: [String] = []
 
     func validate() throws {
-        if !list { try stack.validate() }
+        if !list { try stack.requireFiles() }
         let ids = Set(Checker.rules.map(\.id))
         for id in skip where !ids.contains(id) { throw ValidationError("--skip-check: no rule '\(id)'; see `maifctl check --list`") }
     }

@@ -12,6 +12,8 @@ struct GraphCommand: AsyncParsableCommand {
 
     @OptionGroup var stack: StackOptions
 
+    func validate() throws { try stack.requireFiles() }
+
     @Option(name: .customLong("state"), help: ArgumentHelp("State directory.", valueName: "dir"))
     var stateDirectory = "state"
 

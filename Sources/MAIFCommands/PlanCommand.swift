@@ -15,6 +15,8 @@ struct PlanCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var stack: StackOptions
+
+    func validate() throws { try stack.requireFiles() }
     @OptionGroup var flags: PlanFlags
 
     @Flag(help: "Print the plan as versioned JSON.")

@@ -16,10 +16,14 @@ struct StackOptions: ParsableArguments {
     @Flag(name: .customLong("no-color"), help: "Never colour the output (colour is used only on a terminal).")
     var noColor = false
 
-    func validate() throws {
+    /// Commands that read a stack call this from their own `validate()`.
+    func requireFiles() throws {
         if files.isEmpty {
             throw ValidationError("give at least one stack file, e.g. `maifctl validate stacks/local-demo.yaml`")
         }
+    }
+
+    func validate() throws {
         for file in files where !FileManager.default.fileExists(atPath: file) {
             throw ValidationError("no such stack file: \(file)")
         }

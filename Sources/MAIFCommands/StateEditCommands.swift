@@ -76,6 +76,8 @@ struct RefreshCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var stack: StackOptions
+
+    func validate() throws { try stack.requireFiles() }
     @OptionGroup var flags: PlanFlags
 
     @Flag(help: "Print the drift report as JSON.")

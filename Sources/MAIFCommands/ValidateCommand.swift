@@ -15,6 +15,8 @@ struct ValidateCommand: ParsableCommand {
 
     @OptionGroup var stack: StackOptions
 
+    func validate() throws { try stack.requireFiles() }
+
     @Flag(help: "Print the diagnostics as a JSON array instead of text.")
     var json = false
 

@@ -4,7 +4,13 @@ import ArgumentParser
 import Checks
 import Expansion
 import Foundation
+import AWSProvider
+import AzureProvider
+import GCPProvider
+import KubernetesProvider
 import LocalProvider
+import OnPremProvider
+import SwarmProvider
 import Planning
 import ProviderKit
 import StackLoader
@@ -28,6 +34,12 @@ struct Workspace {
     static var registry: ProviderRegistry {
         var r = ProviderRegistry()
         LocalProvider.register(in: &r)
+        AWSProvider.register(in: &r)
+        GCPProvider.register(in: &r)
+        AzureProvider.register(in: &r)
+        KubernetesProvider.register(in: &r)
+        SwarmProvider.register(in: &r)
+        OnPremProvider.register(in: &r)
         return r
     }
 

@@ -276,6 +276,7 @@ final class ObjectReader {
             context.error("expected-mapping", "expected a mapping of \(what), got \(n.kindName)", at: n.location)
             return nil
         }
+        for e in entries { context.sourceMap["\(childPath(key)).\(e.key)"] = e.value.location }
         return entries.compactMap(body)
     }
 }
