@@ -37,10 +37,18 @@ let package = Package(
         .target(name: "Execution", dependencies: ["ProviderKit", "ResourceGraph", "Planning", "StateStore"]),
         // The embedded default provider: "deploys" into a folder on this machine.
         .target(name: "LocalProvider", dependencies: ["ProviderKit"], path: "providers/local"),
+        // Cloud and platform providers: each declares its resource types and speaks its system's protocol.
+        .target(name: "AWSProvider", dependencies: ["ProviderKit"], path: "providers/aws"),
+        .target(name: "GCPProvider", dependencies: ["ProviderKit"], path: "providers/gcp"),
+        .target(name: "AzureProvider", dependencies: ["ProviderKit"], path: "providers/azure"),
+        .target(name: "KubernetesProvider", dependencies: ["ProviderKit"], path: "providers/kubernetes"),
+        .target(name: "SwarmProvider", dependencies: ["ProviderKit"], path: "providers/swarm"),
+        .target(name: "OnPremProvider", dependencies: ["ProviderKit"], path: "providers/onprem"),
         // The command line: parses flags, calls the engine, hands results to a view.
         .target(name: "MAIFCommands", dependencies: [
             "StackModel", "StackLoader", "Checks", "ProviderKit", "Expansion", "ResourceGraph", "Planning",
-            "StateStore", "Execution", "LocalProvider",
+            "StateStore", "Execution", "LocalProvider", "AWSProvider", "GCPProvider", "AzureProvider", "KubernetesProvider",
+            "SwarmProvider", "OnPremProvider",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "maifctl", dependencies: ["MAIFCommands"]),

@@ -1,0 +1,8 @@
+/// Resource types of the `gcp` provider.
+
+import ProviderKit
+
+enum GCPProviderSchema {
+    static let provider = ProviderSchema(provider: "gcp", resources: [
+    ])
+}
