@@ -44,11 +44,15 @@ let package = Package(
         .target(name: "KubernetesProvider", dependencies: ["ProviderKit"], path: "providers/kubernetes"),
         .target(name: "SwarmProvider", dependencies: ["ProviderKit"], path: "providers/swarm"),
         .target(name: "OnPremProvider", dependencies: ["ProviderKit"], path: "providers/onprem"),
+        // Every provider that ships inside maifctl, by name.
+        .target(name: "BuiltinProviders", dependencies: [
+            "ProviderKit", "LocalProvider", "AWSProvider", "GCPProvider", "AzureProvider", "KubernetesProvider", "SwarmProvider",
+            "OnPremProvider",
+        ]),
         // The command line: parses flags, calls the engine, hands results to a view.
         .target(name: "MAIFCommands", dependencies: [
             "StackModel", "StackLoader", "Checks", "ProviderKit", "Expansion", "ResourceGraph", "Planning",
-            "StateStore", "Execution", "LocalProvider", "AWSProvider", "GCPProvider", "AzureProvider", "KubernetesProvider",
-            "SwarmProvider", "OnPremProvider",
+            "StateStore", "Execution", "BuiltinProviders",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "maifctl", dependencies: ["MAIFCommands"]),
@@ -59,6 +63,9 @@ let package = Package(
             "Execution", "LocalProvider",
         ]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "StackLoader", "StackModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ExpansionTests", dependencies: [
+            "StackLoader", "StackModel", "Checks", "ProviderKit", "Expansion", "Planning", "StateStore", "BuiltinProviders",
+        ], resources: [.copy("Snapshots")]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "ProviderKit"]),
         .testTarget(name: "CLITests", dependencies: ["MAIFCommands"]),
     ],

@@ -5,25 +5,34 @@ import StackModel
 
 public enum Expander {
     public static func expand(_ stack: Stack) -> ExpansionResult {
-        var resources: [DesiredResource] = []
-        var diagnostics: [Diagnostic] = []
+        var out = PlatformOutput()
         for cluster in stack.clusters {
-            switch cluster.platform {
-            case .local:
-                resources += LocalExpansion(stack: stack, cluster: cluster).resources()
-            default:
-                diagnostics.append(.error(
-                    "platform-not-supported",
-                    "cluster '\(cluster.name)' runs on platform '\(cluster.platform.rawValue)' (\(cluster.cloud.rawValue)), which this version of maifctl cannot plan yet",
-                    hint: "the local platform plans and applies today; `maifctl validate` checks every platform",
-                    at: cluster.location))
+            switch (cluster.platform, cluster.cloud) {
+            case (.local, _): out.resources += LocalExpansion(stack: stack, cluster: cluster).resources()
+            case (.vm, .aws): out += AWSExpansion.cluster(cluster, in: stack)
+            case (.vm, .gcp): out += GCPExpansion.cluster(cluster, in: stack)
+            case (.vm, .azure): out += AzureExpansion.cluster(cluster, in: stack)
+            case (.kubernetes, _): out += KubernetesExpansion.cluster(cluster, in: stack)
+            case (.swarm, _): out += SwarmExpansion.cluster(cluster, in: stack)
+            case (.onprem, _): out += OnPremExpansion.cluster(cluster, in: stack)
+            case (.vm, _):
+                out.diagnostics.append(.error("platform-cloud-mismatch", "cluster '\(cluster.name)': platform vm needs cloud aws, gcp or azure",
+                                              at: cluster.location))
             }
         }
-        if stack.clusters.contains(where: { $0.platform == .local }) {
-            let (targets, targetDiagnostics) = LocalExpansion.backupTargets(stack)
-            resources += targets
-            diagnostics += targetDiagnostics
+        // Stack-wide resources: backup targets by kind, geo routing, and whatever a platform adds once per stack.
+        for target in stack.disasterRecovery?.backupTargets ?? [] {
+            switch target.kind {
+            case .local: out.resources += LocalExpansion.backupTarget(target, in: stack)
+            case .s3: out += AWSExpansion.backupTarget(target, in: stack)
+            case .gcs: out += GCPExpansion.backupTarget(target, in: stack)
+            case .azureBlob: out += AzureExpansion.backupTarget(target, in: stack)
+            case .onprem: out += OnPremExpansion.backupTarget(target, in: stack)
+            }
         }
+        out += AWSExpansion.stackWide(stack)
+        var resources = out.resources
+        var diagnostics = out.diagnostics
         resources += stack.resources.compactMap { raw in
             rawResource(raw, diagnostics: &diagnostics)
         }
@@ -56,5 +65,35 @@ public enum Expander {
         case .list(let l): return .list(l.map(attributeValue))
         case .map(let m): return .map(m.mapValues(attributeValue))
         }
+    }
+}
+
+/// What one platform's expansion contributes: resources, and diagnostics for what it cannot place.
+public struct PlatformOutput: Sendable {
+    public var resources: [DesiredResource] = []
+    public var diagnostics: [Diagnostic] = []
+
+    public init(resources: [DesiredResource] = [], diagnostics: [Diagnostic] = []) {
+        self.resources = resources
+        self.diagnostics = diagnostics
+    }
+
+    public static func += (lhs: inout PlatformOutput, rhs: PlatformOutput) {
+        lhs.resources += rhs.resources
+        lhs.diagnostics += rhs.diagnostics
+    }
+
+    /// The planner of this version cannot expand `what` yet: an error that says so, pointing at the stack.
+    static func notYet(_ what: String, at location: SourceLocation?) -> PlatformOutput {
+        PlatformOutput(diagnostics: [.error("platform-not-supported", "\(what) cannot be planned by this version of maifctl yet",
+                                            hint: "the local platform plans and applies today; `maifctl validate` and `maifctl check` cover every platform",
+                                            at: location)])
+    }
+}
+
+extension DesiredResource {
+    /// The tags every cloud resource carries, so that orphans can be found and adopted.
+    public static func ownerTags(stack: Stack, address: ResourceAddress) -> AttributeValue {
+        .map(["maif:stack": .string(stack.meta.name), "maif:address": .string(address.description)])
     }
 }

@@ -84,37 +84,26 @@ struct LocalExpansion {
         stack.loadBalancing?.weights[node.id] ?? node.weight
     }
 
-    /// Backup targets of type `local` become `local.backup_target`; cloud targets need their provider.
-    static func backupTargets(_ stack: Stack) -> ([DesiredResource], [Diagnostic]) {
-        guard let dr = stack.disasterRecovery else { return ([], []) }
-        var out: [DesiredResource] = []
-        var diagnostics: [Diagnostic] = []
-        for target in dr.backupTargets {
-            guard target.kind == .local else {
-                diagnostics.append(.warning("backup-target-skipped",
-                                            "backup target '\(target.name)' (\(target.kind.rawValue)) is not planned on the local platform",
-                                            hint: "use `type: local` with a `path` for a local stack", at: target.location))
-                continue
-            }
-            let address = ResourceAddress(provider: "local", kind: "backup_target", name: target.name)
-            var schedule: [String: AttributeValue] = [:]
-            if let s = dr.schedule {
-                if let f = s.full { schedule["full_backup"] = .string(f.text) }
-                if let f = s.incremental { schedule["incremental_backup"] = .string(f.text) }
-                if let f = s.transactionLog { schedule["transaction_log_backup"] = .string(f.text) }
-            }
-            var config: [String: AttributeValue] = [
-                "name": .string(target.name),
-                "path": .string(target.path ?? ".maif/backups/\(target.name)"),
-                "encryption": .bool(target.encryption),
-                "strategy": .string(dr.backupStrategy.rawValue),
-                "schedule": .map(schedule),
-                "retention": .string((stack.highAvailability?.retentionPeriod ?? .seconds(30 * 86_400)).description),
-            ]
-            if let rpo = dr.rpo { config["rpo"] = .string(rpo.description) }
-            if let rto = dr.rto { config["rto"] = .string(rto.description) }
-            out.append(DesiredResource(address: address, config: config, origin: target.location))
+    /// A backup target of type `local`: a directory with a manifest of schedule and encryption.
+    static func backupTarget(_ target: BackupTarget, in stack: Stack) -> [DesiredResource] {
+        guard let dr = stack.disasterRecovery else { return [] }
+        let address = ResourceAddress(provider: "local", kind: "backup_target", name: target.name)
+        var schedule: [String: AttributeValue] = [:]
+        if let s = dr.schedule {
+            if let f = s.full { schedule["full_backup"] = .string(f.text) }
+            if let f = s.incremental { schedule["incremental_backup"] = .string(f.text) }
+            if let f = s.transactionLog { schedule["transaction_log_backup"] = .string(f.text) }
         }
-        return (out, diagnostics)
+        var config: [String: AttributeValue] = [
+            "name": .string(target.name),
+            "path": .string(target.path ?? ".maif/backups/\(target.name)"),
+            "encryption": .bool(target.encryption),
+            "strategy": .string(dr.backupStrategy.rawValue),
+            "schedule": .map(schedule),
+            "retention": .string((stack.highAvailability?.retentionPeriod ?? .seconds(30 * 86_400)).description),
+        ]
+        if let rpo = dr.rpo { config["rpo"] = .string(rpo.description) }
+        if let rto = dr.rto { config["rto"] = .string(rto.description) }
+        return [DesiredResource(address: address, config: config, origin: target.location)]
     }
 }

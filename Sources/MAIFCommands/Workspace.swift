@@ -4,13 +4,7 @@ import ArgumentParser
 import Checks
 import Expansion
 import Foundation
-import AWSProvider
-import AzureProvider
-import GCPProvider
-import KubernetesProvider
-import LocalProvider
-import OnPremProvider
-import SwarmProvider
+import BuiltinProviders
 import Planning
 import ProviderKit
 import StackLoader
@@ -31,17 +25,7 @@ struct Workspace {
         if let lock { store.releaseLock(lock) }
     }
 
-    static var registry: ProviderRegistry {
-        var r = ProviderRegistry()
-        LocalProvider.register(in: &r)
-        AWSProvider.register(in: &r)
-        GCPProvider.register(in: &r)
-        AzureProvider.register(in: &r)
-        KubernetesProvider.register(in: &r)
-        SwarmProvider.register(in: &r)
-        OnPremProvider.register(in: &r)
-        return r
-    }
+    static var registry: ProviderRegistry { BuiltinProviders.registry }
 
     /// Loads and expands the stack and opens its state. Returns nil (after printing why) when that fails.
     /// The checklist findings for this stack; error-level ones block apply.

@@ -1,0 +1,14 @@
+/// Expansion onto the `gcp` provider's resource types.
+
+import ProviderKit
+import StackModel
+
+enum GCPExpansion {
+    static func cluster(_ cluster: Cluster, in stack: Stack) -> PlatformOutput {
+        .notYet("cluster '\(cluster.name)' on platform \(cluster.platform.rawValue) (\(cluster.cloud.rawValue))", at: cluster.location)
+    }
+
+    static func backupTarget(_ target: BackupTarget, in stack: Stack) -> PlatformOutput {
+        .notYet("backup target '\(target.name)' (\(target.kind.rawValue))", at: target.location)
+    }
+}

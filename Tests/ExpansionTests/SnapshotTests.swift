@@ -1,0 +1,63 @@
+import BuiltinProviders
+import Expansion
+import Foundation
+import Planning
+import ProviderKit
+import StackLoader
+import StackModel
+import StateStore
+import XCTest
+
+/// Golden plans: for every shipped stack, the plan on empty state (addresses, types, planned attributes)
+/// is compared with a reviewed snapshot. Re-record with MAIFCTL_RECORD_SNAPSHOTS=1 and review the diff.
+final class SnapshotTests: XCTestCase {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let snapshotDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+
+    static func plan(stackFile: String) async throws -> Plan {
+        let result = StackLoader.load(files: [repoRoot.appendingPathComponent(stackFile).path],
+                                      options: LoadOptions(variables: [:], environment: [:]))
+        guard let stack = result.stack else {
+            throw XCTSkip("unreachable: \(stackFile) does not load: \(result.diagnostics)")
+        }
+        let expansion = Expander.expand(stack)
+        var providers: [String: any Provider] = [:]
+        let registry = BuiltinProviders.registry
+        for name in registry.names {
+            providers[name] = try registry.make(name, ProviderConfiguration(stack: stack.meta.name, workingDirectory: NSTemporaryDirectory()))
+        }
+        let state = State(stack: stack.meta.name, meta: StateMeta(lineage: "snapshot", engineVersion: "test"))
+        let planned = await Planner.plan(stack: stack.meta.name, desired: expansion.resources, moves: stack.moved, state: state,
+                                         providers: providers)
+        let problems = (expansion.diagnostics + planned.diagnostics).filter { $0.severity == .error }
+        XCTAssertEqual(problems.map(\.description), [], "\(stackFile) must expand and plan without errors")
+        return try XCTUnwrap(planned.plan)
+    }
+
+    static func snapshotText(_ plan: Plan) -> String {
+        let items: [String: AttributeValue] = Dictionary(uniqueKeysWithValues: plan.changes.map { c in
+            (c.address.description, AttributeValue.map(c.after ?? [:]))
+        })
+        return AttributeValue.map(items).canonicalJSON() + "\n"
+    }
+
+    func assertSnapshot(_ stackFile: String, file: StaticString = #filePath, line: UInt = #line) async throws {
+        let plan = try await Self.plan(stackFile: stackFile)
+        let name = URL(fileURLWithPath: stackFile).deletingPathExtension().lastPathComponent + ".plan.json"
+        let url = Self.snapshotDir.appendingPathComponent(name)
+        let text = Self.snapshotText(plan)
+        if ProcessInfo.processInfo.environment["MAIFCTL_RECORD_SNAPSHOTS"] == "1" {
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return
+        }
+        let recorded = try String(contentsOf: url, encoding: .utf8)
+        if recorded != text {
+            let actual = FileManager.default.temporaryDirectory.appendingPathComponent(name)
+            try? text.write(to: actual, atomically: true, encoding: .utf8)
+            XCTFail("plan of \(stackFile) differs from \(name); compare: diff \(url.path) \(actual.path) (re-record with MAIFCTL_RECORD_SNAPSHOTS=1)",
+                    file: file, line: line)
+        }
+    }
+
+    func testLocalDemoPlanMatchesSnapshot() async throws { try await assertSnapshot("stacks/local-demo.yaml") }
+}
