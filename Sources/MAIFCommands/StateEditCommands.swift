@@ -224,6 +224,7 @@ extension StateScope {
         }
         defer { store.releaseLock(lock) }
         do {
+            try store.checkRemote()
             try await body(store, try store.load())
         } catch let error as StateEditError {
             printError("Error: \(error)")

@@ -42,6 +42,8 @@ struct ValidateCommand: ParsableCommand {
     }
 }
 
+/// Writes to stderr after flushing stdout, so that piped output keeps its order.
 func printError(_ text: String) {
+    fflush(stdout)
     FileHandle.standardError.write((text + "\n").data(using: .utf8)!)
 }

@@ -73,6 +73,7 @@ struct Workspace {
                 }
             }
             do {
+                if lock != nil { try store.checkRemote() }
                 var state = try store.load()
                 if store.hasJournal {
                     state = try await recover(store: store, state: state, providers: providers, holding: lock)
@@ -83,9 +84,12 @@ struct Workspace {
                 if let lock { store.releaseLock(lock) }
                 throw error
             }
+        } catch let error as StateError {
+            printError("Error: \(error)")
+            return nil
         } catch {
-            print(view.render(.error("state-unavailable", "cannot open state in \(stateDirectory): \(error)",
-                                     hint: "--state DIR names the state directory (a git repository, created if missing)", at: nil)))
+            printError(view.render(.error("state-unavailable", "cannot open state in \(stateDirectory): \(error)",
+                                          hint: "--state DIR names the state directory (a git repository, created if missing)", at: nil)))
             return nil
         }
     }

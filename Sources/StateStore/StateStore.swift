@@ -7,11 +7,18 @@ import ProviderKit
 public enum StateError: Error, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case io(String)
+    case behindRemote(directory: String, behind: Int, ahead: Int)
+    case publishRejected(directory: String, commit: String, reason: String)
 
     public var description: String {
         switch self {
         case let .unreadable(path, reason): return "state file \(path) cannot be read: \(reason)"
         case let .io(message): return message
+        case let .behindRemote(directory, behind, ahead):
+            let how = ahead == 0 ? "is \(behind) commit(s) behind origin" : "has diverged from origin (\(ahead) local, \(behind) remote commit(s))"
+            return "the state in \(directory) \(how): another run published state since.\n    hint: update it first (git -C \(directory) pull --ff-only), then plan again"
+        case let .publishRejected(directory, commit, reason):
+            return "could not publish the state: another run pushed first (\(reason)). Your results are committed locally in \(directory) as \(commit.prefix(12)); nothing is lost.\n    hint: git -C \(directory) pull --rebase, then run plan again to see what is left to do"
         }
     }
 }
@@ -40,6 +47,26 @@ public final class StateStore: @unchecked Sendable {
     /// Work-tree-relative path of a resource's file.
     public func relativePath(of address: ResourceAddress) -> String {
         "\(stack)/resources/\(address.provider)/\(address.kind)/\(address.name).json"
+    }
+
+    /// With an `origin` remote: fetches it and refuses to go on when the local state is behind or diverged,
+    /// so a state-changing run always starts from the latest published state.
+    public func checkRemote() throws {
+        switch try repository.fetchOrigin() {
+        case .noRemote, .upToDate: return
+        case .behind(let n): throw StateError.behindRemote(directory: directory.path, behind: n, ahead: 0)
+        case let .diverged(ahead, behind): throw StateError.behindRemote(directory: directory.path, behind: behind, ahead: ahead)
+        }
+    }
+
+    /// With an `origin` remote: pushes the new commit, fast-forward only.
+    func publish(_ commit: String) throws {
+        guard repository.hasOrigin else { return }
+        do {
+            try repository.pushToOrigin()
+        } catch {
+            throw StateError.publishRejected(directory: directory.path, commit: commit, reason: "\(error)")
+        }
     }
 
     /// Reads the state as it is in the work tree (which the last commit matches after a clean run).
@@ -240,6 +267,7 @@ public actor StateRecorder {
         changedAddresses.removeAll()
         extraPaths.removeAll()
         state.revision = commit ?? state.revision
+        if let commit { try store.publish(commit) }
         return commit
     }
 }
