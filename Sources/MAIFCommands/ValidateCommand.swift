@@ -44,6 +44,6 @@ struct ValidateCommand: ParsableCommand {
 
 /// Writes to stderr after flushing stdout, so that piped output keeps its order.
 func printError(_ text: String) {
-    fflush(stdout)
+    fflush(nil)  // all C streams; stdout is the one that matters
     FileHandle.standardError.write((text + "\n").data(using: .utf8)!)
 }
