@@ -68,6 +68,8 @@ let package = Package(
         ], resources: [.copy("Snapshots")]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "ProviderKit"]),
         .testTarget(name: "CLITests", dependencies: ["MAIFCommands"]),
+        // End to end through the built maifctl: crashes, concurrent runs, remotes, secrets, saved plans.
+        .testTarget(name: "StateSafetyTests", dependencies: ["maifctl"]),
     ],
     swiftLanguageModes: [.v6]
 )
