@@ -53,6 +53,9 @@ public enum Executor {
 
     public static func apply(_ plan: Plan, providers: [String: any Provider], recorder: StateRecorder,
                              options: ApplyOptions = ApplyOptions(), cancellation: CancellationFlag = CancellationFlag()) async -> ApplyResult {
+        // Moves renamed the records before planning; the state follows first, so later steps record onto the new names.
+        for move in plan.moves { try? await recorder.move(from: move.from, to: move.to) }
+
         // Apply-time values: what every resource looks like now, updated as steps finish.
         var current: [ResourceAddress: [String: AttributeValue]] = [:]
         for c in plan.changes { if let b = c.before { current[c.address] = b.attributes } }
@@ -142,7 +145,6 @@ public enum Executor {
                             current[address] = nil
                             try await recorder.remove(address)
                         }
-                        for move in plan.moves where move.to == address { try await recorder.remove(move.from) }
                         completed[address] = change.action
                         options.onEvent(.finished(address, change.action, seconds: seconds, id: state?.id))
                         for d in dependents[address] ?? [] {
@@ -165,14 +167,7 @@ public enum Executor {
             }
         }
         // Moves whose resource had no other change still need their state file renamed.
-        for move in plan.moves where completed[move.to] == nil && steps[move.to] == nil {
-            let state = await recorder.state
-            if var record = state.resources[move.from] {
-                record.address = move.to
-                try? await recorder.record(record, change: .updated)
-                try? await recorder.remove(move.from)
-            }
-        }
+
         if cancellation.isCancelled { interrupted = interrupted || completed.count + failures.count + skipped.count < steps.count }
         let verb = plan.isDestroy ? "destroy" : "apply"
         var commit: String?
@@ -232,7 +227,8 @@ public enum Executor {
         case .replace:
             if change.lifecycle.createBeforeDestroy {
                 let created = try await provider.create(context, config ?? [:])
-                try await provider.delete(context, change.before!)
+                // Same id: the create replaced the object where it stood, and there is no old one left to delete.
+                if created.id != change.before!.id { try await provider.delete(context, change.before!) }
                 return created
             }
             try await provider.delete(context, change.before!)

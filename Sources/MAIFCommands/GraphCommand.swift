@@ -1,4 +1,5 @@
 import ArgumentParser
+import Planning
 import ProviderKit
 
 struct GraphCommand: AsyncParsableCommand {
@@ -22,7 +23,7 @@ struct GraphCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let workspace = await Workspace.open(stack, stateDirectory: stateDirectory) else { throw ExitCode.failure }
-        var options = PlanFlags().planOptions()
+        var options = PlanOptions()
         options.refresh = false
         let result = await workspace.plan(options)
         let view = DiagnosticsView(color: stack.useColor)

@@ -144,9 +144,13 @@ public enum Planner {
                 let resource = byAddress[address]!
                 let provider = providers[address.provider]!
                 let record = prior[address]
-                let resolved = References.resolve(resource.config) { ref in
+                var resolved = References.resolve(resource.config) { ref in
                     guard let c = changes[ref.address] else { return nil }
                     return (c.after ?? [:])[ref.attribute]
+                }
+                // Ignored attributes keep their recorded value, so the provider sees no change in them at all.
+                if let record {
+                    for name in resource.lifecycle.ignoreChanges { resolved[name] = record.attributes[name] }
                 }
                 let request = PlanRequest(context: ResourceContext(stack: stack, address: address), prior: record?.resourceState,
                                           desired: resolved)
@@ -170,6 +174,12 @@ public enum Planner {
                     let replaceBecause = response.requiresReplace.filter { !resource.lifecycle.ignoreChanges.contains($0) }
                     if forced || !replaceBecause.isEmpty {
                         change.action = .replace
+                        // A replacement is a new object: plan it as a create, so computed values (ids) it cannot keep
+                        // show as unknown and what refers to them waits for apply.
+                        if forced, let fresh = try? await provider.plan(PlanRequest(context: request.context, prior: nil, desired: resolved)) {
+                            planned = Sensitive.redact(fresh.planned, schema: provider.schema.resources[address.type], key: options.secretKey)
+                            change.after = planned
+                        }
                         change.replaceBecause = forced ? ["--replace"] : replaceBecause
                         if resource.lifecycle.preventDestroy {
                             diagnostics.append(.error("prevent-destroy", "\(address) would be replaced, but its lifecycle has prevent_destroy",

@@ -176,7 +176,7 @@ public actor StateRecorder {
     public private(set) var state: State
     private var changedAddresses: Set<ResourceAddress> = []
     private var extraPaths: Set<String> = []
-    private var counts = (create: 0, update: 0, delete: 0)
+    private var counts = (create: 0, update: 0, delete: 0, moved: 0)
     private var journal: Journal?
     private var journalError: String?
 
@@ -220,6 +220,18 @@ public actor StateRecorder {
         counts.delete += 1
     }
 
+    /// A rename (`moved:` or `state mv`): the record changes address; nothing was created or destroyed.
+    public func move(from: ResourceAddress, to: ResourceAddress) async throws {
+        guard var record = state.resources.removeValue(forKey: from) else { return }
+        record.address = to
+        state.resources[to] = record
+        changedAddresses.insert(from)
+        changedAddresses.insert(to)
+        await journal?.append(.deleted(from), durable: false)
+        await journal?.append(.done(record), durable: false)
+        counts.moved += 1
+    }
+
     public func setOutputs(_ outputs: [String: AttributeValue]) throws {
         guard outputs != state.outputs else { return }
         state.outputs = outputs
@@ -259,7 +271,8 @@ public actor StateRecorder {
             try store.write("{}\n", relative: outputsPath)
             paths.insert(outputsPath)
         }
-        let title = summary ?? "\(verb) \(store.stack): +\(counts.create) ~\(counts.update) -\(counts.delete)"
+        let moved = counts.moved > 0 ? ", \(counts.moved) moved" : ""
+        let title = summary ?? "\(verb) \(store.stack): +\(counts.create) ~\(counts.update) -\(counts.delete)\(moved)"
         var message = "\(title)\n\nPlan-Id: \(planID)\nSerial: \(state.meta.serial)\n"
         for key in trailers.keys.sorted() { message += "\(key): \(trailers[key]!)\n" }
         try store.ensureIgnoreFile()

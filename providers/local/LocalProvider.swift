@@ -47,8 +47,28 @@ public struct LocalProvider: Provider {
     public func update(_ context: ResourceContext, _ prior: ResourceState, _ config: [String: AttributeValue]) async throws -> ResourceState {
         try await simulate(context, config, call: "update")
         var state = try write(context, config)
-        if context.address.kind == "null" { state.id = prior.id }
+        if context.address.kind == "null" {
+            state.id = prior.id
+            state.attributes["id"] = .string(prior.id)
+        }
         return state
+    }
+
+    /// What the schema's default plan cannot know: a directory or file resource's id is its path, and a
+    /// node's endpoint follows from its host and port — so both are known at plan time, and a port change
+    /// reaches what refers to the endpoint in the same plan.
+    public func plan(_ request: PlanRequest) async throws -> PlanResponse {
+        var response = defaultPlan(request)
+        let kind = request.context.address.kind
+        if kind != "null", let path = request.desired["path"], path.isKnown {
+            response.planned["id"] = path
+        }
+        if kind == "node" {
+            let host = request.desired["host"] ?? .string("127.0.0.1"), port = request.desired["port"] ?? .int(8080)
+            response.planned["endpoint"] = host.isKnown && port.isKnown
+                ? .string("http://\(host.interpolationText):\(port.interpolationText)") : .unknown
+        }
+        return response
     }
 
     public func read(_ context: ResourceContext, _ prior: ResourceState) async throws -> ResourceState? {
