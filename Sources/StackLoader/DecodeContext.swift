@@ -8,6 +8,8 @@ final class DecodeContext {
     var sourceMap: [String: SourceLocation] = [:]
     let variables: [String: String]
     let environment: [String: String]
+    /// Declared variable names, with or without a value (a missing value is reported at the declaration).
+    var declared: Set<String> = []
 
     init(variables: [String: String], environment: [String: String]) {
         self.variables = variables
@@ -51,6 +53,7 @@ final class DecodeContext {
         if expression.hasPrefix("var.") {
             let name = String(expression.dropFirst(4))
             if let value = variables[name] { return value }
+            if declared.contains(name) { return "${\(expression)}" }
             error("undefined-variable", "variable '\(name)' is not declared",
                   hint: suggestion(for: name, among: Array(variables.keys)).map { "did you mean '\($0)'?" }
                     ?? "declare it under stack.variables or pass --var \(name)=VALUE",

@@ -42,7 +42,7 @@ enum SemanticChecks {
 
         if let lb = stack.loadBalancing {
             for id in lb.weights.keys.sorted() where !nodeIDs.contains(id) {
-                out.append(unknown("node", id, among: nodeIDs, at: lb.location))
+                out.append(unknown("node", id, among: nodeIDs, at: lb.weightLocations[id] ?? lb.location))
             }
         }
 
@@ -58,11 +58,11 @@ enum SemanticChecks {
             let regionNames = geo.regions.map(\.name)
             if !regionNames.isEmpty {
                 for (dataClass, regions) in geo.compliance.sorted(by: { $0.key < $1.key }) {
-                    for r in regions where !regionNames.contains(r) {
+                    for (i, r) in regions.enumerated() where !regionNames.contains(r) {
                         out.append(.error("unknown-region", "compliance class '\(dataClass)' allows region '\(r)', which geo_routing does not declare",
                                           hint: suggestion(for: r, among: regionNames).map { "did you mean '\($0)'?" }
                                             ?? "declared regions: \(regionNames.joined(separator: ", "))",
-                                          at: geo.location))
+                                          at: geo.complianceLocations[dataClass]?[safe: i] ?? geo.location))
                     }
                 }
             }
@@ -97,4 +97,8 @@ enum SemanticChecks {
             ?? (names.isEmpty ? "no \(what)s are defined" : "known \(what)s: \(names.prefix(10).joined(separator: ", "))")
         return .error(code, "\(what) '\(name)' is not defined in this stack", hint: hint, at: location)
     }
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
 }

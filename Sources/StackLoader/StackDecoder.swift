@@ -16,6 +16,9 @@ struct StackDecoder {
         let meta = r.object("stack", "stack") { decodeMeta($0) }
         if !r.has("stack") {
             r.missing("stack", example: "{name: my-stack}")
+        } else if meta == nil, r.raw("stack") == nil {
+            context.error("missing-key", "stack is missing required key 'name'", hint: "add `name: production` under stack",
+                          at: r.keyLocation("stack"))
         }
         let clouds = r.object("clouds", "clouds") { decodeClouds($0) } ?? Clouds()
         let defaultCloud = meta?.cloud ?? .local
@@ -135,8 +138,8 @@ struct StackDecoder {
                           hint: "platform \(platform.rawValue) runs on: \(allowed)", at: r.raw("platform")?.location ?? r.location)
         }
         let nodes = r.objects("nodes", "node") { decodeNode($0, platform: platform) }
-        if nodes == nil { r.missing("nodes", example: "[{id: node-1, role: primary}]") }
-        if let nodes, nodes.isEmpty {
+        if !r.has("nodes") { r.missing("nodes", example: "[{id: node-1, role: primary}]") }
+        if case .sequence(let written)? = r.raw("nodes")?.kind, written.isEmpty {
             context.error("empty-cluster", "cluster '\(name ?? "?")' has no nodes", hint: "list at least one node", at: r.raw("nodes")?.location)
         }
         var cluster = Cluster(name: name ?? "unnamed", cloud: cloud, region: r.string("region") ?? defaultRegion,
@@ -197,6 +200,7 @@ struct StackDecoder {
                 context.error("invalid-number", "expected a weight (a number ≥ 0) for node '\(e.key)'", at: e.value.location)
                 return nil
             }
+            lb.weightLocations[e.key] = e.keyLocation
             return (e.key, w)
         }) ?? [] {
             lb.weights[id] = weight
@@ -232,6 +236,7 @@ struct StackDecoder {
         }
         for (dataClass, regions) in r.entries("compliance", "data classes", { e -> (String, [String])? in
             guard let list = r.stringList(e.value) else { return nil }
+            if case .sequence(let items) = e.value.kind { geo.complianceLocations[e.key] = items.map(\.location) }
             return (e.key, list)
         }) ?? [] {
             geo.compliance[dataClass] = regions

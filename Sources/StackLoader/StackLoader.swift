@@ -43,7 +43,8 @@ public enum StackLoader {
     public static func load(sources: [(name: String, text: String)], options: LoadOptions = LoadOptions()) -> LoadResult {
         var diagnostics: [Diagnostic] = []
         var merged: SourceNode?
-        for (name, text) in sources {
+        for (name, raw) in sources {
+            let text = raw.hasPrefix("\u{FEFF}") ? String(raw.dropFirst()) : raw
             let (node, parseDiagnostics) = YAMLSource.parse(text, file: name)
             diagnostics += parseDiagnostics
             guard let node else { continue }
@@ -66,6 +67,7 @@ public enum StackLoader {
         let (variables, variableDiagnostics) = resolveVariables(root, overrides: options.variables, environment: options.environment)
         diagnostics += variableDiagnostics
         let context = DecodeContext(variables: variables, environment: options.environment)
+        if case .mapping(let entries)? = root["stack"]?["variables"]?.kind { context.declared = Set(entries.map(\.key)) }
         let stack = StackDecoder(context: context, files: sources.map(\.name)).decode(root)
         diagnostics += context.diagnostics
         if let stack { diagnostics += SemanticChecks.run(stack) }

@@ -22,6 +22,8 @@ public struct LoadBalancing: Sendable, Equatable {
     public var adaptive: AdaptiveBalancing?
     /// Node id → weight; overrides a node's own `weight`.
     public var weights: [String: Double] = [:]
+    /// Where each weight's node id was written.
+    public var weightLocations: [String: SourceLocation] = [:]
     public var location: SourceLocation?
     public init() {}
 }
@@ -48,6 +50,8 @@ public struct GeoRouting: Sendable, Equatable {
     public var complianceAware: Bool = false
     /// Data class (e.g. `gdpr`) → the regions its data may live in.
     public var compliance: [String: [String]] = [:]
+    /// Where each allowed region of each data class was written.
+    public var complianceLocations: [String: [SourceLocation]] = [:]
     public var location: SourceLocation?
     public init() {}
 }

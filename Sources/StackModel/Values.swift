@@ -24,7 +24,9 @@ public struct TimeSpan: Hashable, Sendable, Codable, Comparable, CustomStringCon
             let number = t.dropLast(suffix.count)
             guard !number.isEmpty, let value = Double(number), value >= 0, value.isFinite else { return nil }
             guard number.allSatisfy({ $0.isNumber || $0 == "." }) else { return nil }
-            self.milliseconds = Int64((value * Double(ms)).rounded())
+            let total = (value * Double(ms)).rounded()
+            guard total < 9.2e18 else { return nil }
+            self.milliseconds = Int64(total)
             return
         }
         return nil
@@ -170,9 +172,11 @@ public struct Condition: Hashable, Sendable, Codable, CustomStringConvertible {
     /// Parses `<metric> <op> <number|'string'>`; the metric is an identifier (letters, digits, `_`, `.`).
     public init?(parsing raw: String) {
         let t = raw.trimmingWhitespace()
+        // The operator is looked for only before any quote, so a quoted threshold may contain one.
+        let head = t[..<(t.firstIndex(where: { $0 == "'" || $0 == "\"" }) ?? t.endIndex)]
         // Two-character operators first, so that `>=` is not read as `>`.
         for op in Comparison.allCases {
-            guard let range = t.range(of: op.rawValue) else { continue }
+            guard let range = head.range(of: op.rawValue) else { continue }
             let lhs = t[..<range.lowerBound].trimmingWhitespace()
             let rhs = t[range.upperBound...].trimmingWhitespace()
             guard !lhs.isEmpty, lhs.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }),
