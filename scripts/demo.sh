@@ -3,8 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-swift build -c release --product maifctl 2>&1 | grep -E "error|warning: unre|Compiling maifctl|Build complete" || true
-BIN="$(swift build -c release --show-bin-path)/maifctl"
+echo "building maifctl (the first build takes a few minutes)…"
+swift build --product maifctl 2>&1 | grep -E "error:|Build complete" || true
+BIN="$(swift build --show-bin-path)/maifctl"
+[ -x "$BIN" ] || { echo "build failed; run: swift build" >&2; exit 1; }
 
 work="${DEMO_DIR:-.demo}"
 rm -rf "$work"; mkdir -p "$work"
