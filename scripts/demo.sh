@@ -8,7 +8,8 @@ swift build --product maifctl 2>&1 | grep -E "error:|Build complete" || true
 BIN="$(swift build --show-bin-path)/maifctl"
 [ -x "$BIN" ] || { echo "build failed; run: swift build" >&2; exit 1; }
 
-work="${DEMO_DIR:-.demo}"
+# Outside this checkout: a state directory inside a git repository would commit into that repository.
+work="${DEMO_DIR:-${TMPDIR:-/tmp}/maifctl-demo}"
 rm -rf "$work"; mkdir -p "$work"
 cp stacks/local-demo.yaml "$work/"
 cd "$work"

@@ -13,7 +13,15 @@ extension GitRepository {
         case diverged(ahead: Int, behind: Int)
     }
 
+    /// True when the state directory is the root of its own repository (not a folder in the user's repository).
+    public var ownsRepository: Bool {
+        URL(fileURLWithPath: path).resolvingSymlinksInPath().path == workTree
+    }
+
+    /// An `origin` remote of a repository that holds only state. A state folder inside the user's own
+    /// repository is published by the user, with the rest of their work: maifctl never pushes their branch.
     public var hasOrigin: Bool {
+        guard ownsRepository else { return false }
         var remote: OpaquePointer?
         defer { git_remote_free(remote) }
         return git_remote_lookup(&remote, repository, "origin") == 0
@@ -31,6 +39,7 @@ extension GitRepository {
 
     /// Fetches `origin` and compares the current branch with its remote counterpart.
     public func fetchOrigin() throws -> SyncStatus {
+        guard hasOrigin else { return .noRemote }
         var remote: OpaquePointer?
         guard git_remote_lookup(&remote, repository, "origin") == 0 else { return .noRemote }
         defer { git_remote_free(remote) }
