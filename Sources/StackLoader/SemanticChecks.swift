@@ -29,8 +29,8 @@ enum SemanticChecks {
         duplicates(stack.autoscaling?.horizontal?.policies ?? [], what: "scaling policy", code: "duplicate-policy",
                    name: \.name, at: \.location)
 
-        let nodeIDs = nodes.map(\.id)
-        let clusterNames = stack.clusters.map(\.name)
+        let nodeIDs = nodes.map(\.id), nodeIDSet = Set(nodeIDs)
+        let clusterNames = stack.clusters.map(\.name), clusterNameSet = Set(clusterNames)
 
         for cluster in stack.clusters {
             if !stack.clouds.isConfigured(cluster.cloud) {
@@ -41,17 +41,17 @@ enum SemanticChecks {
         }
 
         if let lb = stack.loadBalancing {
-            for id in lb.weights.keys.sorted() where !nodeIDs.contains(id) {
+            for id in lb.weights.keys.sorted() where !nodeIDSet.contains(id) {
                 out.append(unknown("node", id, among: nodeIDs, at: lb.weightLocations[id] ?? lb.location))
             }
         }
 
         if let geo = stack.geoRouting {
             for region in geo.regions {
-                if let c = region.cluster, !clusterNames.contains(c) {
+                if let c = region.cluster, !clusterNameSet.contains(c) {
                     out.append(unknown("cluster", c, among: clusterNames, at: region.sourceLocation))
                 }
-                for n in region.nodes where !nodeIDs.contains(n) {
+                for n in region.nodes where !nodeIDSet.contains(n) {
                     out.append(unknown("node", n, among: nodeIDs, at: region.sourceLocation))
                 }
             }
@@ -78,7 +78,8 @@ enum SemanticChecks {
                         out.append(unknown("cluster", c, among: clusterNames, at: hc.sourceLocation))
                     }
                 }
-                for n in hc.nodes where !known.contains(n) {
+                let knownSet = Set(known)
+                for n in hc.nodes where !knownSet.contains(n) {
                     out.append(unknown("node", n, among: known, at: hc.sourceLocation))
                 }
             }

@@ -44,7 +44,8 @@ enum YAMLSource {
     /// Parses one file. A syntax error becomes a diagnostic at the position libyaml reports.
     static func parse(_ text: String, file: String) -> (SourceNode?, [Diagnostic]) {
         do {
-            guard let root = try Yams.compose(yaml: text) else {
+            // The basic resolver: the loader types scalars itself, so Yams need not regex-match every one.
+            guard let root = try Yams.compose(yaml: text, .basic) else {
                 return (nil, [])
             }
             var diagnostics: [Diagnostic] = []
