@@ -30,7 +30,7 @@ let package = Package(
         // libgit2, found with pkg-config (apt-get install libgit2-dev).
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         // State in git: canonical per-resource JSON files, one commit per apply.
-        .target(name: "StateStore", dependencies: ["ProviderKit", "CGit2"]),
+        .target(name: "StateStore", dependencies: ["ProviderKit", "CGit2", .product(name: "Crypto", package: "swift-crypto")]),
         // Desired resources + prior state + providers → a plan of actions with attribute diffs.
         .target(name: "Planning", dependencies: ["StackModel", "ProviderKit", "Expansion", "ResourceGraph", "StateStore"]),
         // Walks a plan's DAG with bounded parallelism, recording every finished action in state.

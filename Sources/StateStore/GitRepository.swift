@@ -162,6 +162,7 @@ public final class GitRepository: @unchecked Sendable {   // one instance is use
         defer { git_index_free(index) }
         let stager = try WorkTreeStager(repository: repository, index: index, workTree: workTree)
         for file in files { try stager.stage(file) }
+        try stager.finish()
         try check(git_index_write(index), "write index")
         return try commitIndex(index, scope: .files(files), message: message)
     }
@@ -181,6 +182,7 @@ public final class GitRepository: @unchecked Sendable {   // one instance is use
             if !present.contains(file) { gone.append(file) }
         }
         for file in gone + files { try stager.stage(file) }
+        try stager.finish()
         try check(git_index_write(index), "write index")
         return try commitIndex(index, scope: .directory(directory), message: message)
     }
@@ -249,6 +251,123 @@ public final class GitRepository: @unchecked Sendable {   // one instance is use
         }
         let dropped = prefixInWorkTree.isEmpty ? 0 : prefixInWorkTree.count + 1
         return files.map { String($0.dropFirst(dropped)) }.sorted()
+    }
+}
+
+// MARK: - Committing
+
+extension GitRepository {
+    /// Which index entries a commit takes over from the repository's index.
+    private enum Scope {
+        case files([String])
+        case directory(String)
+    }
+
+    /// Commits HEAD's tree with the entries in `scope` taken from `index`. Anything else staged in the index (the
+    /// user's own work when the state directory is inside their repository) stays staged and out of the commit.
+    private func commitIndex(_ index: OpaquePointer, scope: Scope, message: String) throws -> String? {
+        var parent: OpaquePointer?
+        if var headId = try headCommitId() {
+            try check(git_commit_lookup(&parent, repository, &headId), "read HEAD commit")
+        }
+        defer { git_commit_free(parent) }
+        var parentTree: OpaquePointer?
+        if let parent { try check(git_commit_tree(&parentTree, parent), "read HEAD tree") }
+        defer { git_tree_free(parentTree) }
+
+        var treeId = git_oid()
+        if case .directory("") = scope {
+            try check(git_index_write_tree(&treeId, index), "write tree")
+        } else {
+            var staged: OpaquePointer?
+            try check(git_index_new(&staged), "create index")
+            defer { git_index_free(staged) }
+            if let parentTree { try check(git_index_read_tree(staged, parentTree), "read HEAD tree") }
+            switch scope {
+            case .files(let files):
+                for file in files { try copyEntries(at: file, from: index, to: staged!) }
+            case .directory(let directory):
+                try copyEntries(at: directory, from: index, to: staged!)
+            }
+            try check(git_index_write_tree_to(&treeId, staged, repository), "write tree")
+        }
+
+        if let parentTree {
+            if git_oid_equal(&treeId, git_tree_id(parentTree)) != 0 { return nil }
+        } else if treeId.hex == Self.emptyTreeId {
+            return nil
+        }
+        return try createCommit(tree: treeId, parent: parent, message: message)
+    }
+
+    /// Makes `staged` hold what `index` holds at `path` and below it.
+    private func copyEntries(at path: String, from index: OpaquePointer, to staged: OpaquePointer) throws {
+        if let entry = git_index_get_bypath(index, path, 0) {
+            try check(git_index_add(staged, entry), "stage \(path)")
+        } else {
+            _ = git_index_remove(staged, path, 0)   // GIT_ENOTFOUND: HEAD did not have it either
+        }
+        try check(git_index_remove_directory(staged, path, 0), "unstage \(path)/")
+        var failure: Int32 = 0
+        forEachEntry(of: index, under: path) { entry in
+            if failure == 0 { failure = min(0, git_index_add(staged, entry)) }
+        }
+        try check(failure, "stage \(path)/")
+    }
+
+    private static let emptyTreeId = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+    private func createCommit(tree treeId: git_oid, parent: OpaquePointer?, message: String) throws -> String {
+        var treeId = treeId
+        var tree: OpaquePointer?
+        try check(git_tree_lookup(&tree, repository, &treeId), "read new tree")
+        defer { git_tree_free(tree) }
+
+        var signature: UnsafeMutablePointer<git_signature>?
+        if git_signature_default(&signature, repository) < 0 {
+            try check(git_signature_now(&signature, "maifctl", "maifctl@localhost"), "create signature")
+        }
+        defer { git_signature_free(signature) }
+
+        var text = git_buf()
+        try check(git_message_prettify(&text, message, 0, CChar(UInt8(ascii: "#"))), "format commit message")
+        defer { git_buf_dispose(&text) }
+
+        var commitId = git_oid()
+        var parents: [OpaquePointer?] = parent.map { [$0] } ?? []
+        let parentCount = parents.count
+        let code = parents.withUnsafeMutableBufferPointer { parents in
+            git_commit_create(&commitId, repository, "HEAD", signature, signature, nil, text.ptr, tree, parentCount, parents.baseAddress)
+        }
+        try check(code, "commit")
+        return commitId.hex
+    }
+
+    /// The repository's index, reloaded when another process (the user's `git add`) changed it on disk.
+    private func repositoryIndex() throws -> OpaquePointer {
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, repository), "open index")
+        guard let index else { throw GitError.invalid("open index", "no index") }
+        do {
+            try check(git_index_read(index, 0), "read index")
+        } catch {
+            git_index_free(index)
+            throw error
+        }
+        return index
+    }
+}
+
+/// Calls `body` for every stage-0 entry of `index` at or below `directory` ("" for all).
+private func forEachEntry(of index: OpaquePointer, under directory: String, _ body: (UnsafePointer<git_index_entry>) -> Void) {
+    let prefix = directory.isEmpty ? "" : directory + "/"
+    var position = 0
+    if !prefix.isEmpty, git_index_find_prefix(&position, index, prefix) < 0 { return }
+    let count = git_index_entrycount(index)
+    while position < count, let entry = git_index_get_byindex(index, position) {
+        guard prefix.isEmpty || strncmp(entry.pointee.path, prefix, prefix.utf8.count) == 0 else { break }
+        if (entry.pointee.flags >> 12) & 0x3 == 0 { body(entry) }   // GIT_INDEX_ENTRY_STAGE(entry) == 0
+        position += 1
     }
 }
 

@@ -57,7 +57,19 @@ extension StateStore {
                 return info
             }
             guard errno == EEXIST else { throw StateError.io("cannot create \(lockURL.path): \(String(cString: strerror(errno)))") }
-            guard let holder = currentLock() else { continue }  // released between our two calls: try again
+            guard let holder = currentLock() else {
+                // Released between our two calls, or a run was killed between creating the file and writing it.
+                let age = (try? FileManager.default.attributesOfItem(atPath: lockURL.path)[.modificationDate] as? Date)
+                    .map { Date().timeIntervalSince($0) } ?? 0
+                // A live run fills its lock file within microseconds; one still empty after 2 s never will be.
+                if FileManager.default.fileExists(atPath: lockURL.path) && age > 2 {
+                    warn("breaking an unreadable lock file \(lockURL.path) left by a killed run")
+                    try? FileManager.default.removeItem(at: lockURL)
+                } else {
+                    Thread.sleep(forTimeInterval: 0.05)
+                }
+                continue
+            }
             if holder.host == Self.hostName, holder.pid != getpid(), kill(holder.pid, 0) != 0, errno == ESRCH {
                 warn("breaking a stale lock: \(holder) — that process no longer exists")
                 try? FileManager.default.removeItem(at: lockURL)
@@ -79,15 +91,25 @@ extension StateStore {
 
     /// Removes the lock with this id, whoever holds it.
     public func forceUnlock(id: String) throws -> LockInfo {
-        guard let held = currentLock() else { throw LockError.notLocked(stack: stack) }
+        guard let held = currentLock() else {
+            // An unreadable lock file has no id to name; any id removes it.
+            if FileManager.default.fileExists(atPath: lockURL.path) {
+                try FileManager.default.removeItem(at: lockURL)
+                return LockInfo(id: id, operation: "?", who: "unknown (unreadable lock file)", host: "?", pid: 0, created: "?", command: "?")
+            }
+            throw LockError.notLocked(stack: stack)
+        }
         guard held.id == id else { throw LockError.wrongID(expected: id, held: held) }
         try FileManager.default.removeItem(at: lockURL)
         return held
     }
 
-    /// Keeps locks and journals out of `git status` and out of commits.
+    /// Keeps locks and journals out of `git status` and out of commits; it lives in the stack's folder, so it
+    /// is committed with the stack's first state.
+    var ignoreFilePath: String { "\(stack)/.gitignore" }
+
     func ensureIgnoreFile() throws {
-        let url = directory.appendingPathComponent(".gitignore")
+        let url = directory.appendingPathComponent(ignoreFilePath)
         let wanted = "# written by maifctl: run-time files that are never state\n.lock\njournal.jsonl\n"
         if FileManager.default.contents(atPath: url.path) == nil {
             try Data(wanted.utf8).write(to: url)

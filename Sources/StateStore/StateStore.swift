@@ -41,8 +41,13 @@ public final class StateStore: @unchecked Sendable {
 
     var journalURL: URL { stackDirectory.appendingPathComponent("journal.jsonl") }
 
-    /// True when a run left its journal behind (it crashed, or it is still running).
-    public var hasJournal: Bool { FileManager.default.fileExists(atPath: journalURL.path) }
+    /// True when a run left a journal with something in it behind (it crashed, or it is still running).
+    /// An empty one (a run that stopped before its first action) is simply removed.
+    public var hasJournal: Bool {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: journalURL.path))?[.size] as? Int else { return false }
+        if size == 0, currentLock() == nil { try? FileManager.default.removeItem(at: journalURL) }
+        return size > 0
+    }
 
     /// Work-tree-relative path of a resource's file.
     public func relativePath(of address: ResourceAddress) -> String {
@@ -53,7 +58,11 @@ public final class StateStore: @unchecked Sendable {
     /// so a state-changing run always starts from the latest published state.
     public func checkRemote() throws {
         switch try repository.fetchOrigin() {
-        case .noRemote, .upToDate: return
+        case .noRemote, .upToDate(ahead: 0): return
+        case .upToDate(let ahead):
+            // Commits a rejected push left behind (and the user rebased as told): publish them now.
+            if let head = try repository.headCommit() { try publish(head) }
+            _ = ahead
         case .behind(let n): throw StateError.behindRemote(directory: directory.path, behind: n, ahead: 0)
         case let .diverged(ahead, behind): throw StateError.behindRemote(directory: directory.path, behind: behind, ahead: ahead)
         }
@@ -152,18 +161,19 @@ public final class StateStore: @unchecked Sendable {
         let data = Data(text.utf8)
         if FileManager.default.contents(atPath: url.path) == data { return }
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try data.write(to: url, options: .atomic)
+        // In place, no temporary file: until the commit lands, the journal can rewrite a torn file.
+        try data.write(to: url)
     }
 
     func remove(relative: String) throws {
         let url = directory.appendingPathComponent(relative)
         guard FileManager.default.fileExists(atPath: url.path) else { return }
         try FileManager.default.removeItem(at: url)
-        // Drop now-empty type/provider folders so `git status` and the tree stay tidy.
+        // Drop now-empty type/provider folders; rmdir refuses a folder that still has files, which is the
+        // cheap answer (listing a folder of 10,000 files after every delete made destroy quadratic).
         var dir = url.deletingLastPathComponent()
         let stop = stackDirectory.path
-        while dir.path.count > stop.count, let items = try? FileManager.default.contentsOfDirectory(atPath: dir.path), items.isEmpty {
-            try? FileManager.default.removeItem(at: dir)
+        while dir.path.count > stop.count, rmdir(dir.path) == 0 {
             dir = dir.deletingLastPathComponent()
         }
     }
@@ -179,6 +189,12 @@ public actor StateRecorder {
     private var counts = (create: 0, update: 0, delete: 0, moved: 0)
     private var journal: Journal?
     private var journalError: String?
+    /// Creates a crashed run announced that no provider could look up yet: kept in the journal for the next
+    /// run that has the stack's providers.
+    private var carriedIntents: [StateStore.PendingIntent] = []
+    /// Commit every state file that differs from HEAD, not only what this run changed (after a crash, the
+    /// work tree may hold files a killed run wrote but never committed).
+    private var sweep = false
 
     init(store: StateStore, state: State) {
         self.store = store
@@ -232,6 +248,11 @@ public actor StateRecorder {
         counts.moved += 1
     }
 
+    public func carry(_ intents: [StateStore.PendingIntent]) { carriedIntents = intents }
+
+    /// Recovery commits whatever a killed run left in the work tree, too.
+    public func sweepWorkTree() { sweep = true }
+
     public func setOutputs(_ outputs: [String: AttributeValue]) throws {
         guard outputs != state.outputs else { return }
         state.outputs = outputs
@@ -242,6 +263,18 @@ public actor StateRecorder {
 
     public var hasChanges: Bool { !changedAddresses.isEmpty || !extraPaths.isEmpty }
 
+    /// Removes the journal, or rewrites it with only the intents carried over.
+    private func finishJournal() throws {
+        guard !carriedIntents.isEmpty else {
+            try? FileManager.default.removeItem(at: store.journalURL)
+            return
+        }
+        let lines = carriedIntents.map {
+            JournalEntry.intent(address: $0.address, action: "create", config: $0.config, dependencies: $0.dependencies).json
+        }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: store.journalURL, options: .atomic)
+    }
+
     /// Folds the run into the per-resource files and commits them as `<verb> <stack>: +N ~N -N` with
     /// `Plan-Id:` and `Serial:` trailers, then removes the journal. Nothing is committed when nothing
     /// changed; returns the new commit id.
@@ -249,8 +282,13 @@ public actor StateRecorder {
     public func commit(verb: String, planID: String, trailers: [String: String] = [:], summary: String? = nil) throws -> String? {
         journal?.close()
         journal = nil
-        defer { try? FileManager.default.removeItem(at: store.journalURL) }
-        guard hasChanges else { return nil }
+        guard hasChanges else {
+            // After a crash the work tree may still hold state files a killed run wrote but never committed.
+            let swept = sweep ? try store.repository.commitAll(under: store.stack, message: "\(verb) \(store.stack): commit what an interrupted run wrote\n") : nil
+            try finishJournal()
+            state.revision = swept ?? state.revision
+            return swept
+        }
         var paths = extraPaths
         for address in changedAddresses.sorted() {
             let path = store.relativePath(of: address)
@@ -276,7 +314,11 @@ public actor StateRecorder {
         var message = "\(title)\n\nPlan-Id: \(planID)\nSerial: \(state.meta.serial)\n"
         for key in trailers.keys.sorted() { message += "\(key): \(trailers[key]!)\n" }
         try store.ensureIgnoreFile()
-        let commit = try store.repository.commit(paths: paths.sorted() + [".gitignore"], message: message)
+        let commit = sweep
+            ? try store.repository.commitAll(under: store.stack, message: message)
+            : try store.repository.commit(paths: paths.sorted() + [store.ignoreFilePath], message: message)
+        // Only once git has the state may the journal go: until then it is how a crash is recovered.
+        try finishJournal()
         changedAddresses.removeAll()
         extraPaths.removeAll()
         state.revision = commit ?? state.revision

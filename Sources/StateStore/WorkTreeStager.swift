@@ -1,156 +1,43 @@
 import CGit2
+import Crypto
 import Foundation
 
-/// The write side of `GitRepository`: staging work-tree files and committing them.
-extension GitRepository {
-    /// Which index entries a commit takes over from the repository's index.
-    enum Scope {
-        case files([String])
-        case directory(String)
-    }
-
-    /// Commits HEAD's tree with the entries in `scope` taken from `index`. Anything else staged in the index (the
-    /// user's own work when the state directory is inside their repository) stays staged and out of the commit.
-    func commitIndex(_ index: OpaquePointer, scope: Scope, message: String) throws -> String? {
-        var parent: OpaquePointer?
-        if var headId = try headCommitId() {
-            try check(git_commit_lookup(&parent, repository, &headId), "read HEAD commit")
-        }
-        defer { git_commit_free(parent) }
-        var parentTree: OpaquePointer?
-        if let parent { try check(git_commit_tree(&parentTree, parent), "read HEAD tree") }
-        defer { git_tree_free(parentTree) }
-
-        var treeId = git_oid()
-        if case .directory("") = scope {
-            try check(git_index_write_tree(&treeId, index), "write tree")
-        } else {
-            var staged: OpaquePointer?
-            try check(git_index_new(&staged), "create index")
-            defer { git_index_free(staged) }
-            if let parentTree { try check(git_index_read_tree(staged, parentTree), "read HEAD tree") }
-            switch scope {
-            case .files(let files):
-                for file in files {
-                    if let entry = git_index_get_bypath(index, file, 0) {
-                        try check(git_index_add(staged, entry), "stage \(file)")
-                    } else {
-                        _ = git_index_remove(staged, file, 0)   // GIT_ENOTFOUND: it was not in HEAD either
-                        try check(git_index_remove_directory(staged, file, 0), "unstage \(file)/")
-                    }
-                }
-            case .directory(let directory):
-                try check(git_index_remove_directory(staged, directory, 0), "unstage \(directory)/")
-                var failure: Int32 = 0
-                forEachEntry(of: index, under: directory) { entry in
-                    if failure == 0 { failure = min(0, git_index_add(staged, entry)) }
-                }
-                try check(failure, "stage \(directory)/")
-            }
-            try check(git_index_write_tree_to(&treeId, staged, repository), "write tree")
-        }
-
-        if let parentTree {
-            if git_oid_equal(&treeId, git_tree_id(parentTree)) != 0 { return nil }
-        } else if treeId.hex == Self.emptyTreeId {
-            return nil
-        }
-        return try createCommit(tree: treeId, parent: parent, message: message)
-    }
-
-    private static let emptyTreeId = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-
-    private func createCommit(tree treeId: git_oid, parent: OpaquePointer?, message: String) throws -> String {
-        var treeId = treeId
-        var tree: OpaquePointer?
-        try check(git_tree_lookup(&tree, repository, &treeId), "read new tree")
-        defer { git_tree_free(tree) }
-
-        var signature: UnsafeMutablePointer<git_signature>?
-        if git_signature_default(&signature, repository) < 0 {
-            try check(git_signature_now(&signature, "maifctl", "maifctl@localhost"), "create signature")
-        }
-        defer { git_signature_free(signature) }
-
-        var text = git_buf()
-        try check(git_message_prettify(&text, message, 0, CChar(UInt8(ascii: "#"))), "format commit message")
-        defer { git_buf_dispose(&text) }
-
-        var commitId = git_oid()
-        var parents: [OpaquePointer?] = parent.map { [$0] } ?? []
-        let parentCount = parents.count
-        let code = parents.withUnsafeMutableBufferPointer { parents in
-            git_commit_create(&commitId, repository, "HEAD", signature, signature, nil, text.ptr, tree, parentCount, parents.baseAddress)
-        }
-        try check(code, "commit")
-        return commitId.hex
-    }
-
-    /// The repository's index, reloaded when another process (the user's `git add`) changed it on disk.
-    func repositoryIndex() throws -> OpaquePointer {
-        var index: OpaquePointer?
-        try check(git_repository_index(&index, repository), "open index")
-        guard let index else { throw GitError.invalid("open index", "no index") }
-        do {
-            try check(git_index_read(index, 0), "read index")
-        } catch {
-            git_index_free(index)
-            throw error
-        }
-        return index
-    }
-}
-
-/// Calls `body` for every stage-0 entry of `index` at or below `directory` ("" for all).
-func forEachEntry(of index: OpaquePointer, under directory: String, _ body: (UnsafePointer<git_index_entry>) -> Void) {
-    let prefix = directory.isEmpty ? "" : directory + "/"
-    var position = 0
-    if !prefix.isEmpty, git_index_find_prefix(&position, index, prefix) < 0 { return }
-    let count = git_index_entrycount(index)
-    while position < count, let entry = git_index_get_byindex(index, position) {
-        guard prefix.isEmpty || strncmp(entry.pointee.path, prefix, prefix.utf8.count) == 0 else { break }
-        if (entry.pointee.flags >> 12) & 0x3 == 0 { body(entry) }   // GIT_INDEX_ENTRY_STAGE(entry) == 0
-        position += 1
-    }
-}
-
-/// Stages work-tree files into an index as `git add` does, in a few system calls per file: `git_index_add_bypath`
-/// resolves attributes and real paths for every file, which made 10,000 files take seconds. Contents are stored as
-/// they are on disk (no clean filters such as autocrlf or LFS): maifctl writes canonical LF JSON.
+/// Stages work-tree files into a repository's index as `git add` does, in a few system calls per file.
+///
+/// `git_index_add_bypath` resolves attributes and real paths and writes a loose object for every file, which made
+/// 10,000 files take seconds. Here an unchanged file costs one `lstat`; changed files are read and hashed, and their
+/// blobs are stored together at `finish()`: loose for a few, one packfile for many. Contents are stored as they are
+/// on disk (no clean filters such as autocrlf or LFS): maifctl writes canonical LF JSON.
 final class WorkTreeStager {
+    /// From this many new blobs on, they go into one packfile instead of as many loose object files.
+    static let packThreshold = 128
+
     private let repository: OpaquePointer
     private let index: OpaquePointer
     private let workTree: String
-    /// Loose objects only: a repository's own object database re-reads its pack folder after every miss.
     private let objects: OpaquePointer
     /// When the index file was last written; entries modified since then may be "racily clean" and get re-read.
     private let indexWritten: timespec?
+    /// Entries whose blobs are stored at `finish()`, before the index takes them (it checks that blobs exist).
+    private var pending: [(path: String, entry: git_index_entry)] = []
+    private var newBlobs: [(id: git_oid, content: [UInt8])] = []
+    private var newBlobIds: Set<String> = []
 
     init(repository: OpaquePointer, index: OpaquePointer, workTree: String) throws {
         self.repository = repository
         self.index = index
         self.workTree = workTree
-        var database: OpaquePointer?
-        try check(git_odb_new(&database), "open object database")
-        guard let database else { throw GitError.invalid("open object database", "no database") }
-        do {
-            var loose: OpaquePointer?
-            let directory = String(cString: git_repository_commondir(repository)) + "objects"
-            try check(git_odb_backend_loose(&loose, directory, -1, 0, 0, 0), "open \(directory)")
-            try check(git_odb_add_backend(database, loose, 1), "open \(directory)")
-        } catch {
-            git_odb_free(database)
-            throw error
-        }
-        objects = database
+        var objects: OpaquePointer?
+        try check(git_repository_odb(&objects, repository), "open object database")
+        self.objects = objects!
         var info = stat()
         indexWritten = stat(git_index_path(index), &info) == 0 ? info.modificationTime : nil
     }
 
     deinit { git_odb_free(objects) }
 
-    /// Brings the index entry for `file` (work-tree relative) up to date with the disk: added or updated when the
-    /// file exists, removed (with anything below it) when it does not.
+    /// Brings the index entry for `file` (work-tree relative) up to date with the disk: updated when the file exists
+    /// (at `finish()`), removed (with anything below it) when it does not.
     func stage(_ file: String) throws {
         var info = stat()
         guard lstat(workTree + "/" + file, &info) == 0 else {
@@ -173,7 +60,12 @@ final class WorkTreeStager {
         let content = try type == S_IFLNK ? linkTarget(file) : contents(of: file)
         var entry = git_index_entry()
         try content.withUnsafeBytes { bytes in
-            try check(git_odb_write(&entry.id, objects, bytes.baseAddress, content.count, GIT_OBJECT_BLOB), "store \(file)")
+            try check(git_odb_hash(&entry.id, bytes.baseAddress, bytes.count, GIT_OBJECT_BLOB), "hash \(file)")
+        }
+        let idText = entry.id.hex
+        if !newBlobIds.contains(idText), git_odb_exists_ext(objects, &entry.id, GIT_ODB_LOOKUP_NO_REFRESH.rawValue) == 0 {
+            newBlobIds.insert(idText)
+            newBlobs.append((entry.id, content))
         }
         entry.ctime = git_index_time(info.changeTime)
         entry.mtime = git_index_time(info.modificationTime)
@@ -184,10 +76,46 @@ final class WorkTreeStager {
         entry.gid = info.st_gid
         entry.file_size = UInt32(truncatingIfNeeded: info.st_size)
         entry.flags_extended = UInt16(GIT_INDEX_ENTRY_UPTODATE.rawValue)   // just read: no racy-git re-check on write
-        try file.withCString { path in
-            entry.path = path
-            try check(git_index_add(index, &entry), "stage \(file)")
+        pending.append((file, entry))
+    }
+
+    /// Stores the new blobs, then puts the staged entries into the index.
+    func finish() throws {
+        if newBlobs.count >= Self.packThreshold {
+            try storeAsPack()
+        } else {
+            for blob in newBlobs {
+                var id = git_oid()
+                try blob.content.withUnsafeBytes { bytes in
+                    try check(git_odb_write(&id, objects, bytes.baseAddress, bytes.count, GIT_OBJECT_BLOB), "store blob \(blob.id.hex)")
+                }
+            }
         }
+        newBlobs = []
+        for (path, entry) in pending {
+            var entry = entry
+            try path.withCString { cPath in
+                entry.path = cPath
+                try check(git_index_add(index, &entry), "stage \(path)")
+            }
+        }
+        pending = []
+    }
+
+    private func storeAsPack() throws {
+        let pack = Packfile.blobs(newBlobs.map(\.content))
+        let directory = String(cString: git_repository_commondir(repository)) + "objects/pack"
+        var options = git_indexer_options()
+        try check(git_indexer_options_init(&options, UInt32(GIT_INDEXER_OPTIONS_VERSION)), "write pack")
+        var indexer: OpaquePointer?
+        try check(git_indexer_new(&indexer, directory, 0, nil, &options), "write pack in \(directory)")
+        defer { git_indexer_free(indexer) }
+        var progress = git_indexer_progress()
+        try pack.withUnsafeBytes { bytes in
+            try check(git_indexer_append(indexer, bytes.baseAddress, bytes.count, &progress), "write pack")
+        }
+        try check(git_indexer_commit(indexer, &progress), "write pack")
+        try check(git_odb_refresh(objects), "load the new pack")
     }
 
     /// Git's own test: the stat data recorded in the index still matches, and the file was not modified in the same
@@ -276,6 +204,63 @@ final class WorkTreeStager {
 
     private static func systemError(_ operation: String) -> GitError {
         GitError(operation: operation, message: String(cString: strerror(errno)), code: GIT_ERROR.rawValue)
+    }
+}
+
+/// A version 2 packfile of whole blobs: what libgit2's indexer takes in to write `objects/pack/pack-*.{pack,idx}`.
+/// Blobs are deflated as "stored" blocks (libgit2 exposes no zlib) and the trailer is the SHA-1 of the pack
+/// (libgit2 exposes no raw hash); `git gc` recompresses them.
+enum Packfile {
+    static func blobs(_ contents: [[UInt8]]) -> [UInt8] {
+        var pack: [UInt8] = Array("PACK".utf8)
+        appendBigEndian(UInt32(2), to: &pack)
+        appendBigEndian(UInt32(contents.count), to: &pack)
+        for content in contents {
+            var size = content.count
+            var byte = UInt8(3 << 4) | UInt8(size & 0x0f)   // type 3: blob
+            size >>= 4
+            while size > 0 {
+                pack.append(byte | 0x80)
+                byte = UInt8(size & 0x7f)
+                size >>= 7
+            }
+            pack.append(byte)
+            appendStoredZlib(content, to: &pack)
+        }
+        pack.append(contentsOf: sha1(pack))
+        return pack
+    }
+
+    /// A zlib stream of uncompressed deflate blocks (RFC 1950/1951).
+    static func appendStoredZlib(_ data: [UInt8], to out: inout [UInt8]) {
+        out.append(contentsOf: [0x78, 0x01])
+        var offset = 0
+        repeat {
+            let count = min(65_535, data.count - offset)
+            out.append(offset + count == data.count ? 1 : 0)
+            out.append(contentsOf: [UInt8(count & 0xff), UInt8(count >> 8), UInt8(~count & 0xff), UInt8((~count >> 8) & 0xff)])
+            out.append(contentsOf: data[offset..<offset + count])
+            offset += count
+        } while offset < data.count
+        var a: UInt32 = 1, b: UInt32 = 0
+        for start in stride(from: 0, to: data.count, by: 5_552) {   // the longest run that cannot overflow
+            for byte in data[start..<min(start + 5_552, data.count)] {
+                a &+= UInt32(byte)
+                b &+= a
+            }
+            a %= 65_521
+            b %= 65_521
+        }
+        appendBigEndian(b << 16 | a, to: &out)
+    }
+
+    /// The pack trailer: SHA-1 (git's object format), from swift-crypto.
+    static func sha1(_ message: [UInt8]) -> [UInt8] {
+        Array(Insecure.SHA1.hash(data: message))
+    }
+
+    private static func appendBigEndian(_ value: UInt32, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)])
     }
 }
 
