@@ -79,7 +79,7 @@ struct ApplyRunner {
             guard let fresh = result.plan else { throw ExitCode.failure }
             plan = fresh
         }
-        let findings = destroy ? [] : workspace.checks(skip: flags.skipChecks)
+        let findings = destroy || plan.isDestroy ? [] : workspace.checks(skip: flags.skipChecks)
         for d in findings { printError(diagnosticsView.render(d)) }
         let view = PlanView(color: stack.useColor)
         print(view.render(plan))

@@ -44,7 +44,7 @@ struct PlanCommand: AsyncParsableCommand {
             printError("\nError: the checks above would block apply; fix them or pass --skip-check RULE_ID.")
             throw ExitCode.failure
         }
-        if let out, !destroy {
+        if let out {
             try workspace.save(plan, files: stack.files).encoded().write(to: URL(fileURLWithPath: out))
             if !json { print("\nSaved the plan to \(out). To apply exactly these actions: maifctl apply \(out)") }
         }

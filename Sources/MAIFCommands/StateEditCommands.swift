@@ -138,13 +138,10 @@ struct StateMove: AsyncParsableCommand {
         guard let source = ResourceAddress(parsing: from), let target = ResourceAddress(parsing: to) else {
             throw ValidationError("mv takes two resource addresses")
         }
-        try await scope.withLockedState("state mv") { store, state in
-            guard var record = state.resources[source] else { throw StateEditError("\(from) is not in the state") }
+        try await scope.withLockedState("state mv") { store, recorder, state in
+            guard state.resources[source] != nil else { throw StateEditError("\(from) is not in the state") }
             guard state.resources[target] == nil else { throw StateEditError("\(to) is already in the state") }
-            let recorder = store.recorder(for: state)
-            record.address = target
-            try await recorder.remove(source)
-            try await recorder.record(record, change: .updated)
+            try await recorder.move(from: source, to: target)
             try await recorder.commit(verb: "state mv", planID: "state-mv", summary: "state mv \(store.stack): \(from) -> \(to)")
             print("Moved \(from) to \(to).")
         }
@@ -161,8 +158,7 @@ struct StateRemove: AsyncParsableCommand {
             guard let p = ResourceAddress(parsing: a) else { throw ValidationError("'\(a)' is not a resource address") }
             return p
         }
-        try await scope.withLockedState("state rm") { store, state in
-            let recorder = store.recorder(for: state)
+        try await scope.withLockedState("state rm") { store, recorder, state in
             for a in parsed {
                 guard state.resources[a] != nil else { throw StateEditError("\(a) is not in the state") }
                 try await recorder.remove(a)
@@ -212,8 +208,10 @@ struct StateEditError: Error, CustomStringConvertible {
 }
 
 extension StateScope {
-    /// Runs `body` holding the stack's lock, with the state as recorded.
-    func withLockedState(_ operation: String, _ body: (StateStore, State) async throws -> Void) async throws {
+    /// Runs `body` holding the stack's lock, with the state as recorded. A journal left by a crashed run is
+    /// folded in first (finished actions), and the creates it announced stay in the journal for the next plan
+    /// or apply, which has the providers to look them up.
+    func withLockedState(_ operation: String, _ body: (StateStore, StateRecorder, State) async throws -> Void) async throws {
         let store = try store()
         let lock: LockInfo
         do {
@@ -225,7 +223,12 @@ extension StateScope {
         defer { store.releaseLock(lock) }
         do {
             try store.checkRemote()
-            try await body(store, try store.load())
+            let recorder = store.recorder(for: try store.load())
+            if store.hasJournal {
+                await recorder.carry(try await store.replayJournal(into: recorder))
+                await recorder.sweepWorkTree()
+            }
+            try await body(store, recorder, await recorder.state)
         } catch let error as StateEditError {
             printError("Error: \(error)")
             throw ExitCode.failure

@@ -114,12 +114,15 @@ struct Workspace {
             guard let provider = providers[intent.address.provider] else { continue }
             let context = ResourceContext(stack: store.stack, address: intent.address)
             if let found = try await provider.find(context, intent.config) {
-                let record = ResourceRecord(address: intent.address, id: found.id, attributes: found.attributes,
+                let key = Sensitive.key(lineage: state.meta.lineage, environment: ProcessInfo.processInfo.environment)
+                let attributes = Sensitive.redact(found.attributes, schema: provider.schema.resources[intent.address.type], key: key)
+                let record = ResourceRecord(address: intent.address, id: found.id, attributes: attributes,
                                             dependencies: intent.dependencies)
                 try await recorder.record(record, change: .created)
                 adopted.append(intent.address.description)
             }
         }
+        await recorder.sweepWorkTree()
         let commit = try await recorder.commit(verb: "recover", planID: "interrupted-run")
         printError("Recovered an interrupted run from its journal\(commit.map { " (state commit \($0.prefix(12)))" } ?? "")"
                    + (adopted.isEmpty ? "." : "; adopted what it had created: \(adopted.joined(separator: ", ")).")

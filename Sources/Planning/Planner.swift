@@ -57,6 +57,14 @@ public enum Planner {
                                           hint: near.map { "did you mean '\($0)'? types: \(types.joined(separator: ", "))" }, at: resource.origin))
                 continue
             }
+            var resource = resource
+            // Every taggable resource names its stack and address, raw ones included, so orphans can be found.
+            if schema.attributes["tags"] != nil, resource.config["tags"]?.mapValue != nil || resource.config["tags"] == nil {
+                var tags = resource.config["tags"]?.mapValue ?? [:]
+                tags["maif:stack"] = .string(stack)
+                tags["maif:address"] = .string(resource.address.description)
+                resource.config["tags"] = .map(tags)
+            }
             for problem in schema.validate(resource.config) {
                 let attribute = problem.split(separator: "'").dropFirst().first.map(String.init)
                 diagnostics.append(.error("invalid-attribute", problem, hint: "see `maifctl providers` for the schema",
@@ -205,6 +213,15 @@ public enum Planner {
             changes[address] = PlannedChange(address: address, action: .delete, before: record.resourceState, after: nil, config: nil,
                                              replaceBecause: [], dependencies: record.dependencies,
                                              lifecycle: byAddress[address]?.lifecycle ?? ResourceLifecycle(), drift: drift[address] ?? [:])
+        }
+
+        // A resource that vanished out of band and is no longer wanted is forgotten (its delete finds nothing).
+        for (address, d) in drift where d["(resource)"] != nil && changes[address] == nil && byAddress[address] == nil {
+            if let record = state.resources[address] {
+                changes[address] = PlannedChange(address: address, action: .delete, before: record.resourceState, after: nil, config: nil,
+                                                 replaceBecause: [], dependencies: record.dependencies,
+                                                 lifecycle: ResourceLifecycle(), drift: d)
+            }
         }
 
         // 7. --target keeps the targets and what they depend on.

@@ -230,8 +230,10 @@ public struct LocalProvider: Provider {
 
     private func writeIfChanged(_ text: String, to url: URL, mode: Int? = nil) throws {
         let data = Data(text.utf8)
+        // Written in place: a run killed mid-write leaves a torn file, which `read` shows as drift and apply
+        // repairs — never a temporary file nobody owns.
         if FileManager.default.contents(atPath: url.path) != data {
-            try data.write(to: url, options: .atomic)
+            try data.write(to: url)
         }
         if let mode { try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path) }
     }
