@@ -151,7 +151,6 @@ public enum Executor {
                             waiting[d]! -= 1
                             if waiting[d] == 0 && !skipped.contains(d) { ready.append(d) }
                         }
-                        ready.sort(by: >)
                     } catch {
                         failures.append((address, "recording state failed: \(error)"))
                     }

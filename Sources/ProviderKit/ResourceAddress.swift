@@ -26,7 +26,12 @@ public struct ResourceAddress: Hashable, Comparable, Sendable, Codable, CustomSt
 
     public var description: String { "\(provider).\(kind).\(name)" }
 
-    public static func < (a: ResourceAddress, b: ResourceAddress) -> Bool { a.description < b.description }
+    /// Component by component: no strings are built, which matters when 10,000 addresses are sorted.
+    public static func < (a: ResourceAddress, b: ResourceAddress) -> Bool {
+        if a.provider != b.provider { return a.provider < b.provider }
+        if a.kind != b.kind { return a.kind < b.kind }
+        return a.name < b.name
+    }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
