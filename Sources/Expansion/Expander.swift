@@ -30,6 +30,8 @@ public enum Expander {
             case .onprem: out += OnPremExpansion.backupTarget(target, in: stack)
             }
         }
+        // hybrid.data_placement and geo_routing compliance decide where backups and replicas may land.
+        out.diagnostics += Placement.violations(stack)
         out += AWSExpansion.stackWide(stack)
         var resources = out.resources
         var diagnostics = out.diagnostics

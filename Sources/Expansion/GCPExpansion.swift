@@ -1,14 +1,333 @@
-/// Expansion onto the `gcp` provider's resource types.
+/// Expansion onto the `gcp` provider's resource types: a VM cluster becomes a custom-mode network, a subnetwork in
+/// its region, firewalls (the MAIF port from the cluster and its peers, SSH from `security.admin_cidrs`) and one
+/// Container-Optimized OS instance per node whose startup script writes the guide's cluster.yaml and runs MAIF;
+/// a `gcs` backup target becomes a versioned bucket with a lifecycle from the retention period.
+///
+/// GCP labels allow only lowercase letters, digits, `_` and `-`, so resources carry `maif-stack` / `maif-address`
+/// labels with sanitized values (`gcp.instance.c.n` → `gcp_instance_c_n`); the exact address is also in each
+/// instance's metadata and in the description of networks, subnetworks and firewalls, which have no labels.
 
 import ProviderKit
 import StackModel
 
 enum GCPExpansion {
+    /// The guide's GCP size and disk.
+    static let defaultMachineType = "c2-standard-16"
+    static let defaultDiskType = "pd-ssd"
+    static let diskTypes = ["pd-standard", "pd-balanced", "pd-ssd", "pd-extreme", "hyperdisk-balanced", "hyperdisk-extreme", "hyperdisk-throughput"]
+    /// Container-Optimized OS: Docker is installed and `startup-script` runs at every boot.
+    static let image = "projects/cos-cloud/global/images/family/cos-stable"
+    static let defaultContainerImage = "maif/maif-enterprise:latest"
+    /// The guide's per-node volume (1Ti) when neither the node nor vertical scaling gives a size.
+    static let defaultDiskGiB: Int64 = 1024
+
     static func cluster(_ cluster: Cluster, in stack: Stack) -> PlatformOutput {
-        .notYet("cluster '\(cluster.name)' on platform \(cluster.platform.rawValue) (\(cluster.cloud.rawValue))", at: cluster.location)
+        var out = PlatformOutput()
+        let deployment = stack.multiCloud?.deployments.first { $0.cloud == .gcp }
+        guard let region = Placement.region(of: cluster, in: stack) else {
+            out.diagnostics.append(.error("missing-region", "cluster '\(cluster.name)' on gcp has no region",
+                                          hint: "set region on the cluster, under multi_cloud.deployments.gcp or clouds.gcp", at: cluster.location))
+            return out
+        }
+        let diskType = cluster.storageClass ?? deployment?.storageType ?? defaultDiskType
+        if !diskTypes.contains(diskType) {
+            out.diagnostics.append(.error("invalid-disk-type", "cluster '\(cluster.name)': '\(diskType)' is not a Compute Engine disk type",
+                                          hint: "use one of \(diskTypes.joined(separator: ", "))", at: cluster.location))
+        }
+        for node in Placement.nodesOutsideRange(cluster, in: stack) {
+            out.diagnostics.append(.error("node-outside-network", "node '\(node.id)' has host \(node.host!), outside the cluster's network \(Placement.networkRange(of: cluster, in: stack)!)",
+                                          hint: "give every node of a cluster an address in the same /16", at: node.location))
+        }
+        let range = Placement.networkRange(of: cluster, in: stack)!
+        let project = stack.clouds.gcp?.project
+        let base = resourceName(stack.meta.name, cluster.name)
+        let soleGCPCluster = stack.clusters.filter { $0.cloud == .gcp && $0.platform == .vm }.count == 1
+        // multi_cloud names the network (the guide's `vpc-network`) when one cluster uses it.
+        let networkName = soleGCPCluster ? deployment?.networking.map { resourceName($0) } ?? base : base
+        let tag = base
+
+        let network = ResourceAddress(provider: "gcp", kind: "network", name: cluster.name)
+        let subnetwork = ResourceAddress(provider: "gcp", kind: "subnetwork", name: cluster.name)
+        let maifFirewall = ResourceAddress(provider: "gcp", kind: "firewall", name: "\(cluster.name).maif")
+        let adminFirewall = ResourceAddress(provider: "gcp", kind: "firewall", name: "\(cluster.name).admin")
+
+        func withProject(_ config: [String: AttributeValue]) -> [String: AttributeValue] {
+            var c = config
+            if let project { c["project"] = .string(project) }
+            return c
+        }
+        // The description is written once, at creation; a `moved:` must not replace the network for it.
+        var createdOnce = ResourceLifecycle()
+        createdOnce.ignoreChanges = ["description"]
+
+        out.resources.append(DesiredResource(address: network, config: withProject([
+            "name": .string(networkName),
+            "description": .string(ownerDescription(stack, network)),
+            "auto_create_subnetworks": false,
+            "routing_config": .map(["routing_mode": "REGIONAL"]),
+        ]), lifecycle: createdOnce, origin: cluster.location))
+
+        out.resources.append(DesiredResource(address: subnetwork, config: withProject([
+            "name": .string(resourceName(base, region)),
+            "description": .string(ownerDescription(stack, subnetwork)),
+            "network": .string("${\(network).self_link}"),
+            "region": .string(region),
+            "ip_cidr_range": .string(range),
+            "private_ip_google_access": true,
+        ]), lifecycle: createdOnce, origin: cluster.location))
+
+        let ports = Set(cluster.nodes.map(\.port)).sorted().map { AttributeValue.string(String($0)) }
+        out.resources.append(DesiredResource(address: maifFirewall, config: withProject([
+            "name": .string(resourceName(base, "allow-maif")),
+            "description": .string(ownerDescription(stack, maifFirewall)),
+            "network": .string("${\(network).self_link}"),
+            "direction": "INGRESS",
+            "priority": 1000,
+            "allowed": .list([.map(["ip_protocol": "tcp", "ports": .list(ports)])]),
+            "source_ranges": .list(([range] + Placement.peerRanges(of: cluster, in: stack)).map { .string($0) }),
+            "target_tags": .list([.string(tag)]),
+        ]), origin: cluster.location))
+
+        let adminCIDRs = stack.security?.adminCIDRs ?? []
+        if !adminCIDRs.isEmpty {
+            out.resources.append(DesiredResource(address: adminFirewall, config: withProject([
+                "name": .string(resourceName(base, "allow-admin")),
+                "description": .string(ownerDescription(stack, adminFirewall)),
+                "network": .string("${\(network).self_link}"),
+                "direction": "INGRESS",
+                "priority": 1000,
+                "allowed": .list([.map(["ip_protocol": "tcp", "ports": .list(["22"])])]),
+                "source_ranges": .list(adminCIDRs.map { .string($0) }),
+                "target_tags": .list([.string(tag)]),
+            ]), origin: stack.security?.location ?? cluster.location))
+        }
+
+        let zones = zones(in: region)
+        let hosted = withHosts(cluster, base: base, zones: zones, region: region, project: project)
+        let clusterYAML = ClusterConfig.render(stack: stack, cluster: hosted)
+        for (index, node) in hosted.nodes.enumerated() {
+            let address = ResourceAddress(provider: "gcp", kind: "instance", name: "\(cluster.name).\(node.id)")
+            let (machineType, sizeProblem) = machineType(for: node, cluster: cluster, deployment: deployment, stack: stack)
+            if let sizeProblem { out.diagnostics.append(.error("no-machine-type", sizeProblem, hint: "set machine_type on the cluster", at: node.location)) }
+            var interface: [String: AttributeValue] = [
+                "network": .string("${\(network).self_link}"),
+                "subnetwork": .string("${\(subnetwork).self_link}"),
+            ]
+            if let host = node.host, Placement.ipv4(host) != nil { interface["network_ip"] = .string(host) }
+            out.resources.append(DesiredResource(address: address, config: withProject([
+                "name": .string(resourceName(base, node.id)),
+                "zone": .string(zone(of: node, index: index, zones: zones, region: region)),
+                "machine_type": .string(machineType),
+                "disks": .list([.map([
+                    "boot": true,
+                    "auto_delete": true,
+                    "device_name": "boot",
+                    "initialize_params": .map([
+                        "disk_type": .string(diskType),
+                        "disk_size_gb": .int(diskGiB(node, stack)),
+                        "source_image": .string(image),
+                    ]),
+                ])]),
+                "network_interfaces": .list([.map(interface)]),
+                "metadata": .map([
+                    "startup-script": .string(startupScript(stack: stack, cluster: hosted, node: node, address: address, clusterYAML: clusterYAML)),
+                    "maif-stack": .string(stack.meta.name),
+                    "maif-address": .string(address.description),
+                ]),
+                "network_tags": .list([.string(tag)]),
+                "labels": labels(stack, address),
+            ]), origin: node.location))
+        }
+        return out
     }
 
     static func backupTarget(_ target: BackupTarget, in stack: Stack) -> PlatformOutput {
-        .notYet("backup target '\(target.name)' (\(target.kind.rawValue))", at: target.location)
+        var out = PlatformOutput()
+        guard let bucket = target.bucket else { return out }  // the loader already reported it
+        if !isBucketName(bucket) {
+            out.diagnostics.append(.error("invalid-bucket-name", "'\(bucket)' is not a valid Cloud Storage bucket name",
+                                          hint: "3-63 lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
+                                          at: target.location))
+        }
+        guard let region = target.region ?? stack.clouds.gcp?.region else {
+            out.diagnostics.append(.error("missing-region", "backup target '\(target.name)' (gcs) has no region",
+                                          hint: "set region on the target or under clouds.gcp", at: target.location))
+            return out
+        }
+        if !target.encryption {
+            out.diagnostics.append(.warning("encryption-always-on", "Cloud Storage encrypts every object at rest; encryption: false on '\(target.name)' has no effect",
+                                            at: target.location))
+        }
+        let address = ResourceAddress(provider: "gcp", kind: "bucket", name: addressName(target.name))
+        let days = Int64(retentionDays(stack))
+        var config: [String: AttributeValue] = [
+            "name": .string(bucket),
+            "location": .string(region.uppercased()),
+            "storage_class": "STANDARD",
+            "versioning": .map(["enabled": true]),
+            // Backups older than the retention period go; an overwritten or deleted one stays recoverable as long.
+            "lifecycle": .map(["rule": .list([
+                .map(["action": .map(["type": "Delete"]), "condition": .map(["age": .int(days), "is_live": true])]),
+                .map(["action": .map(["type": "Delete"]), "condition": .map(["days_since_noncurrent_time": .int(days)])]),
+            ])]),
+            "iam_configuration": .map([
+                "uniform_bucket_level_access": .map(["enabled": true]),
+                "public_access_prevention": "enforced",
+            ]),
+            "labels": labels(stack, address),
+        ]
+        if let project = stack.clouds.gcp?.project { config["project"] = .string(project) }
+        out.resources.append(DesiredResource(address: address, config: config, origin: target.location))
+        return out
+    }
+
+    // MARK: Sizing
+
+    /// The cluster's `machine_type`, else multi_cloud's, else the smallest N2 type that fits the node's resources,
+    /// else the guide's c2-standard-16.
+    static func machineType(for node: Node, cluster: Cluster, deployment: CloudDeployment?, stack: Stack) -> (String, String?) {
+        if let t = cluster.machineType ?? deployment?.size { return (t, nil) }
+        let cpu = node.resources.cpu, memory = node.resources.memory
+        guard cpu != nil || memory != nil else { return (defaultMachineType, nil) }
+        let gib = memory.map { $0.gibibytes } ?? 0
+        let fits = n2Types.filter { $0.vcpus >= cpu ?? 0 && $0.memoryGiB >= gib }
+        guard let best = fits.min(by: { ($0.vcpus, $0.memoryGiB) < ($1.vcpus, $1.memoryGiB) }) else {
+            return (defaultMachineType, "node '\(node.id)' asks for \(cpu.map { "\($0) vCPUs" } ?? "") \(memory?.text ?? ""), more than any N2 machine type has")
+        }
+        return (best.name, nil)
+    }
+
+    static let n2Types: [(name: String, vcpus: Double, memoryGiB: Double)] = {
+        var out: [(String, Double, Double)] = []
+        for v in [2, 4, 8, 16, 32, 48, 64, 80, 96, 128] {
+            out.append(("n2-standard-\(v)", Double(v), Double(v * 4)))
+            out.append(("n2-highmem-\(v)", Double(v), Double(v * 8)))
+            if v <= 96 { out.append(("n2-highcpu-\(v)", Double(v), Double(v))) }
+        }
+        return out
+    }()
+
+    /// The node's storage, else vertical scaling's minimum, else 1Ti; in GiB, rounded up.
+    static func diskGiB(_ node: Node, _ stack: Stack) -> Int64 {
+        let size = node.resources.storage ?? stack.autoscaling?.vertical?.storage.flatMap { ByteSize(parsing: $0.min) }
+        guard let size else { return defaultDiskGiB }
+        return max(10, Int64(size.gibibytes.rounded(.up)))
+    }
+
+    static func retentionDays(_ stack: Stack) -> Int {
+        let seconds = (stack.highAvailability?.retentionPeriod ?? .seconds(30 * 86_400)).seconds
+        return max(1, Int((seconds / 86_400).rounded(.up)))
+    }
+
+    // MARK: Zones and hosts
+
+    /// Nodes are spread over three zones of the region; most regions have a, b and c.
+    static func zones(in region: String) -> [String] {
+        let letters = ["us-east1": ["b", "c", "d"], "europe-west1": ["b", "c", "d"]][region] ?? ["a", "b", "c"]
+        return letters.map { "\(region)-\($0)" }
+    }
+
+    static func zone(of node: Node, index: Int, zones: [String], region: String) -> String {
+        if let z = node.zone, z.hasPrefix(region + "-") { return z }
+        return zones[index % zones.count]
+    }
+
+    /// The cluster with each node's host filled in: an IPv4 host stays (it becomes the instance's network_ip),
+    /// otherwise the instance's internal DNS name, so every node's cluster.yaml names its peers.
+    static func withHosts(_ cluster: Cluster, base: String, zones: [String], region: String, project: String?) -> Cluster {
+        var c = cluster
+        for (i, node) in c.nodes.enumerated() where node.host == nil {
+            let name = resourceName(base, node.id)
+            c.nodes[i].host = project.map { "\(name).\(zone(of: node, index: i, zones: zones, region: region)).c.\($0).internal" } ?? name
+        }
+        return c
+    }
+
+    /// A shell script for Container-Optimized OS: writes cluster.yaml and node.yaml, then (re)starts the MAIF container.
+    static func startupScript(stack: Stack, cluster: Cluster, node: Node, address: ResourceAddress, clusterYAML: String) -> String {
+        let nodeYAML = YAMLText.object([
+            ("id", .scalar(node.id)),
+            ("cluster", .scalar(cluster.name)),
+            ("role", .scalar(node.role.rawValue)),
+            ("host", .string(node.host)),
+            ("port", .int(node.port)),
+            ("weight", .number(stack.loadBalancing?.weights[node.id] ?? node.weight)),
+            ("resources", ClusterConfig.resources(node.resources)),
+            ("managed_by", .scalar("maifctl stack \(stack.meta.name), \(address)")),
+        ]).render()
+        let image = cluster.image ?? defaultContainerImage
+        return """
+            #!/bin/bash
+            # Generated by maifctl from stack \(stack.meta.name) for \(address); runs at every boot.
+            set -euo pipefail
+            mkdir -p /etc/maif /var/lib/maif
+            cat > /etc/maif/cluster.yaml <<'MAIF_CLUSTER_YAML'
+            \(clusterYAML)MAIF_CLUSTER_YAML
+            cat > /etc/maif/node.yaml <<'MAIF_NODE_YAML'
+            \(nodeYAML)MAIF_NODE_YAML
+            docker rm -f maif >/dev/null 2>&1 || true
+            docker run -d --name maif --restart unless-stopped --network host \\
+              -v /etc/maif:/etc/maif:ro -v /var/lib/maif:/var/lib/maif \\
+              -e MAIF_NODE_ID=\(shellQuoted(node.id)) -e MAIF_CLUSTER_NAME=\(shellQuoted(cluster.name)) \\
+              -e MAIF_CLUSTER_CONFIG=/etc/maif/cluster.yaml \\
+              \(shellQuoted(image))
+
+            """
+    }
+
+    static func shellQuoted(_ s: String) -> String {
+        let safe = s.unicodeScalars.allSatisfy { c in
+            (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-_./:@=".unicodeScalars.contains(c)
+        }
+        return safe && !s.isEmpty ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    // MARK: Names and owner labels
+
+    /// A Compute Engine name: lowercase letters, digits and '-', starting with a letter, at most 63 characters
+    /// (longer names keep a hash of the whole so they stay unique).
+    static func resourceName(_ parts: String...) -> String {
+        var s = String(parts.joined(separator: "-").lowercased().map { c -> Character in
+            (c.isASCII && (c.isLetter || c.isNumber)) ? c : "-"
+        })
+        if let f = s.first, !f.isLetter { s = "m-" + s }
+        s = fitted(s, limit: 63)
+        while s.hasSuffix("-") { s.removeLast() }
+        return s
+    }
+
+    /// A label value: lowercase letters, digits, '_' and '-', at most 63 characters; the dots of an address become '_'.
+    static func labelValue(_ text: String) -> String {
+        let s = String(text.lowercased().map { c -> Character in
+            if c == "." { return "_" }
+            return (c.isASCII && (c.isLetter || c.isNumber)) || c == "_" || c == "-" ? c : "-"
+        })
+        return fitted(s, limit: 63)
+    }
+
+    static func fitted(_ s: String, limit: Int) -> String {
+        guard s.count > limit else { return s }
+        let hash = String(Placement.stableHash(s), radix: 16)
+        let padded = String(repeating: "0", count: 8 - hash.count) + hash
+        return String(s.prefix(limit - 9)) + "-" + padded
+    }
+
+    static func labels(_ stack: Stack, _ address: ResourceAddress) -> AttributeValue {
+        .map(["maif-stack": .string(labelValue(stack.meta.name)), "maif-address": .string(labelValue(address.description))])
+    }
+
+    static func ownerDescription(_ stack: Stack, _ address: ResourceAddress) -> String {
+        "Managed by maifctl: maif:stack=\(stack.meta.name) maif:address=\(address)"
+    }
+
+    /// A resource address part from a free-form name: letters, digits, '-' and '_'.
+    static func addressName(_ name: String) -> String {
+        String(name.map { c -> Character in (c.isASCII && (c.isLetter || c.isNumber)) || c == "-" || c == "_" ? c : "-" })
+    }
+
+    static func isBucketName(_ name: String) -> Bool {
+        guard (3...63).contains(name.count), let f = name.first, let l = name.last,
+              f.isASCII && (f.isLowercase || f.isNumber), l.isASCII && (l.isLowercase || l.isNumber) else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || "-_.".contains($0)) }
     }
 }

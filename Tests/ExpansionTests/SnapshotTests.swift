@@ -35,8 +35,14 @@ final class SnapshotTests: XCTestCase {
     }
 
     static func snapshotText(_ plan: Plan) -> String {
+        // Planned values, except that a value not known before apply is shown as the reference it comes from,
+        // so a change in the graph's wiring reads as a change in the snapshot.
         let items: [String: AttributeValue] = Dictionary(uniqueKeysWithValues: plan.changes.map { c in
-            (c.address.description, AttributeValue.map(c.after ?? [:]))
+            var values = c.after ?? [:]
+            for (key, value) in values where !value.isKnown {
+                if let configured = c.config?[key] { values[key] = configured }
+            }
+            return (c.address.description, AttributeValue.map(values))
         })
         return AttributeValue.map(items).canonicalJSON() + "\n"
     }

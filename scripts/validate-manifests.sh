@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Offline validators for the manifests expansion generates (see ../shared/TESTING.md):
+#   validate-manifests.sh --install        put kubernetes-validate into .venv-tools (idempotent; nothing global)
+#   validate-manifests.sh --check          exit 0 when every validator is available, else say how to get it
+#   validate-manifests.sh k8s FILE...      kubernetes-validate --strict -k 1.30.0 on Kubernetes manifests
+#   validate-manifests.sh stack FILE       docker stack config -c FILE (docker CLI, no daemon), printed as JSON
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+VENV="$ROOT/.venv-tools"
+K8S_VERSION="1.30.0"
+INSTALL_HINT="run: bash scripts/validate-manifests.sh --install"
+
+have_k8s() { [ -x "$VENV/bin/kubernetes-validate" ] && "$VENV/bin/python" -c 'import yaml' 2>/dev/null; }
+have_docker() { command -v docker >/dev/null && docker stack config --help >/dev/null 2>&1; }
+
+install() {
+  if ! have_k8s; then
+    echo "validate-manifests: installing kubernetes-validate into $VENV (PyPI)" >&2
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check kubernetes-validate
+  fi
+  if ! have_docker; then
+    echo "validate-manifests: installing the docker CLI (apt: docker.io; the daemon is not needed)" >&2
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends docker.io >/dev/null
+  fi
+}
+
+check() {
+  local ok=0
+  have_k8s || { echo "kubernetes-validate is not installed in $VENV; $INSTALL_HINT" >&2; ok=1; }
+  have_docker || { echo "the docker CLI (docker stack config) is not installed; $INSTALL_HINT" >&2; ok=1; }
+  return $ok
+}
+
+case "${1:-}" in
+  --install) install ;;
+  --check) check ;;
+  k8s)
+    shift
+    have_k8s || { echo "kubernetes-validate is not installed in $VENV; $INSTALL_HINT" >&2; exit 127; }
+    exec "$VENV/bin/kubernetes-validate" --strict -k "$K8S_VERSION" "$@"
+    ;;
+  stack)
+    shift
+    have_docker || { echo "the docker CLI (docker stack config) is not installed; $INSTALL_HINT" >&2; exit 127; }
+    have_k8s || { echo "the YAML→JSON step needs PyYAML from $VENV; $INSTALL_HINT" >&2; exit 127; }
+    out="$(docker stack config -c "$1")"
+    printf '%s\n' "$out" | "$VENV/bin/python" -c 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout, sort_keys=True, indent=1)'
+    ;;
+  *)
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+    ;;
+esac
