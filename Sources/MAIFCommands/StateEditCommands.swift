@@ -225,6 +225,7 @@ extension StateScope {
             try store.checkRemote()
             let recorder = store.recorder(for: try store.load())
             if store.hasJournal {
+                for file in try store.repository.removeLocksOfKilledRun() { printError("Warning: removed \(file), left by the interrupted run") }
                 await recorder.carry(try await store.replayJournal(into: recorder))
                 await recorder.sweepWorkTree()
             }

@@ -107,6 +107,7 @@ struct Workspace {
             recoveryLock = taken
         }
         defer { if let recoveryLock { store.releaseLock(recoveryLock) } }
+        for file in try store.repository.removeLocksOfKilledRun() { printError("Warning: removed \(file), left by the interrupted run") }
         let recorder = store.recorder(for: state)
         let pending = try await store.replayJournal(into: recorder)
         var adopted: [String] = []

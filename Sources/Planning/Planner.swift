@@ -216,7 +216,7 @@ public enum Planner {
         }
 
         // A resource that vanished out of band and is no longer wanted is forgotten (its delete finds nothing).
-        for (address, d) in drift where d["(resource)"] != nil && changes[address] == nil && byAddress[address] == nil {
+        for (address, d) in drift where d["(resource)"] != nil && changes[address] == nil && (options.destroy || byAddress[address] == nil) {
             if let record = state.resources[address] {
                 changes[address] = PlannedChange(address: address, action: .delete, before: record.resourceState, after: nil, config: nil,
                                                  replaceBecause: [], dependencies: record.dependencies,

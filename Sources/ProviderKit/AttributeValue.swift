@@ -106,11 +106,16 @@ extension AttributeValue: ExpressibleByStringLiteral, ExpressibleByIntegerLitera
 extension AttributeValue: Codable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
+        // Most values are strings or maps; try those first, since every failed attempt costs an error.
         if c.decodeNil() { self = .null }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let m = try? c.decode([String: AttributeValue].self) {
+            self = m.count == 1 && m["$unknown"] == .bool(true) ? .unknown : .map(m)
+            return
+        }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
         else if let i = try? c.decode(Int64.self) { self = .int(i) }
         else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
         else if let l = try? c.decode([AttributeValue].self) { self = .list(l) }
         else {
             let map = try c.decode([String: AttributeValue].self)

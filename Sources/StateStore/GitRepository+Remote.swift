@@ -95,3 +95,23 @@ extension GitRepository {
 private final class PushRejection {
     var message: String?
 }
+
+extension GitRepository {
+    /// git's own lock files (`index.lock`, `HEAD.lock`, the branch's `.lock`) that a killed run left behind.
+    /// Only for a repository that holds nothing but state, and only by a run that holds the stack's lock:
+    /// then no live process can be writing it. Returns the files removed.
+    public func removeLocksOfKilledRun() throws -> [String] {
+        guard ownsRepository else { return [] }
+        let gitDir = String(cString: git_repository_path(repository))
+        let branch = (try? currentBranch()) ?? "main"
+        var removed: [String] = []
+        for name in ["index.lock", "HEAD.lock", "refs/heads/\(branch).lock"] {
+            let path = gitDir + name
+            if FileManager.default.fileExists(atPath: path) {
+                try FileManager.default.removeItem(atPath: path)
+                removed.append(path)
+            }
+        }
+        return removed
+    }
+}
