@@ -27,7 +27,7 @@ final class DecodeContext {
     /// Replaces `${var.NAME}` and `${env.NAME}`; any other `${…}` (a resource reference) is kept for the planner.
     /// `$${` writes a literal `${`.
     func interpolate(_ text: String, at location: SourceLocation) -> String {
-        guard text.contains("${") else { return text }
+        guard text.utf8.contains(UInt8(ascii: "$")), text.contains("${") else { return text }
         var out = ""
         var rest = Substring(text)
         while let start = rest.range(of: "${") {
