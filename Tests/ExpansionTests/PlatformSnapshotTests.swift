@@ -6,3 +6,8 @@ extension SnapshotTests {
 
     func testSwarmPlanMatchesSnapshot() async throws { try await assertSnapshot("stacks/swarm.yaml") }
 }
+
+/// The hybrid stack: on-prem hosts next to aws and gcp clusters, with data placement.
+extension SnapshotTests {
+    func testHybridPlanMatchesSnapshot() async throws { try await assertSnapshot("stacks/hybrid.yaml") }
+}
