@@ -27,21 +27,9 @@ enum AzureExpansion {
     static func cluster(_ cluster: Cluster, in stack: Stack) -> PlatformOutput {
         var out = PlatformOutput()
         let deployment = stack.multiCloud?.deployments.first { $0.cloud == .azure }
-        guard let region = Placement.region(of: cluster, in: stack) else {
-            out.diagnostics.append(.error("missing-region", "cluster '\(cluster.name)' on azure has no region",
-                                          hint: "set region on the cluster, under multi_cloud.deployments.azure or clouds.azure", at: cluster.location))
-            return out
-        }
-        let diskType = cluster.storageClass ?? deployment?.storageType ?? defaultDiskType
-        if !osDiskTypes.contains(diskType) {
-            out.diagnostics.append(.error("invalid-disk-type", "cluster '\(cluster.name)': '\(diskType)' is not a managed disk type an OS disk can use",
-                                          hint: "use one of \(osDiskTypes.joined(separator: ", "))", at: cluster.location))
-        }
-        for node in Placement.nodesOutsideRange(cluster, in: stack) {
-            out.diagnostics.append(.error("node-outside-network", "node '\(node.id)' has host \(node.host!), outside the cluster's network \(Placement.networkRange(of: cluster, in: stack)!)",
-                                          hint: "give every node of a cluster an address in the same /16", at: node.location))
-        }
-        let range = Placement.networkRange(of: cluster, in: stack)!
+        guard let basics = VMClusterBasics.check(cluster, in: stack, cloud: .azure, defaultDiskType: defaultDiskType, diskTypes: osDiskTypes,
+                                                 diskTypeWhat: "a managed disk type an OS disk can use", into: &out) else { return out }
+        let (region, range, diskType) = (basics.region, basics.range, basics.diskType)
         let location = armLocation(region)
         let base = resourceName(stack.meta.name, cluster.name)
         let soleAzureCluster = stack.clusters.filter { $0.cloud == .azure && $0.platform == .vm }.count == 1

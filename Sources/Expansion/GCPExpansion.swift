@@ -24,21 +24,9 @@ enum GCPExpansion {
     static func cluster(_ cluster: Cluster, in stack: Stack) -> PlatformOutput {
         var out = PlatformOutput()
         let deployment = stack.multiCloud?.deployments.first { $0.cloud == .gcp }
-        guard let region = Placement.region(of: cluster, in: stack) else {
-            out.diagnostics.append(.error("missing-region", "cluster '\(cluster.name)' on gcp has no region",
-                                          hint: "set region on the cluster, under multi_cloud.deployments.gcp or clouds.gcp", at: cluster.location))
-            return out
-        }
-        let diskType = cluster.storageClass ?? deployment?.storageType ?? defaultDiskType
-        if !diskTypes.contains(diskType) {
-            out.diagnostics.append(.error("invalid-disk-type", "cluster '\(cluster.name)': '\(diskType)' is not a Compute Engine disk type",
-                                          hint: "use one of \(diskTypes.joined(separator: ", "))", at: cluster.location))
-        }
-        for node in Placement.nodesOutsideRange(cluster, in: stack) {
-            out.diagnostics.append(.error("node-outside-network", "node '\(node.id)' has host \(node.host!), outside the cluster's network \(Placement.networkRange(of: cluster, in: stack)!)",
-                                          hint: "give every node of a cluster an address in the same /16", at: node.location))
-        }
-        let range = Placement.networkRange(of: cluster, in: stack)!
+        guard let basics = VMClusterBasics.check(cluster, in: stack, cloud: .gcp, defaultDiskType: defaultDiskType, diskTypes: diskTypes,
+                                                 diskTypeWhat: "a Compute Engine disk type", into: &out) else { return out }
+        let (region, range, diskType) = (basics.region, basics.range, basics.diskType)
         let project = stack.clouds.gcp?.project
         let base = resourceName(stack.meta.name, cluster.name)
         let soleGCPCluster = stack.clusters.filter { $0.cloud == .gcp && $0.platform == .vm }.count == 1

@@ -352,3 +352,34 @@ public enum Placement {
         return h
     }
 }
+
+/// What every VM cloud checks before it expands a cluster: a region, a disk type the cloud has, and
+/// nodes whose addresses fall inside the cluster's network.
+struct VMClusterBasics {
+    var region: String
+    var range: String
+    var diskType: String
+
+    /// Nil (with the reason in `out`) when the cluster has no region; other problems are reported and expansion goes on.
+    static func check(_ cluster: Cluster, in stack: Stack, cloud: CloudKind, defaultDiskType: String, diskTypes: [String],
+                      diskTypeWhat: String, into out: inout PlatformOutput) -> VMClusterBasics? {
+        let deployment = stack.multiCloud?.deployments.first { $0.cloud == cloud }
+        guard let region = Placement.region(of: cluster, in: stack) else {
+            out.diagnostics.append(.error("missing-region", "cluster '\(cluster.name)' on \(cloud.rawValue) has no region",
+                                          hint: "set region on the cluster, under multi_cloud.deployments.\(cloud.rawValue) or clouds.\(cloud.rawValue)",
+                                          at: cluster.location))
+            return nil
+        }
+        let diskType = cluster.storageClass ?? deployment?.storageType ?? defaultDiskType
+        if !diskTypes.contains(diskType) {
+            out.diagnostics.append(.error("invalid-disk-type", "cluster '\(cluster.name)': '\(diskType)' is not \(diskTypeWhat)",
+                                          hint: "use one of \(diskTypes.joined(separator: ", "))", at: cluster.location))
+        }
+        let range = Placement.networkRange(of: cluster, in: stack)!
+        for node in Placement.nodesOutsideRange(cluster, in: stack) {
+            out.diagnostics.append(.error("node-outside-network", "node '\(node.id)' has host \(node.host!), outside the cluster's network \(range)",
+                                          hint: "give every node of a cluster an address in the same /16", at: node.location))
+        }
+        return VMClusterBasics(region: region, range: range, diskType: diskType)
+    }
+}
