@@ -41,8 +41,10 @@ struct StackOptions: ParsableArguments {
         return LoadOptions(variables: vars)
     }
 
-    func load() -> LoadResult {
-        StackLoader.load(files: files, options: loadOptions)
+    func load(onStackName: (@Sendable (String) -> Void)? = nil) -> LoadResult {
+        var options = loadOptions
+        options.onStackName = onStackName
+        return StackLoader.load(files: files, options: options)
     }
 
     var useColor: Bool { !noColor && Terminal.isInteractive(stdout: true) && ProcessInfo.processInfo.environment["NO_COLOR"] == nil }

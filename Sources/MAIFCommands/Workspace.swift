@@ -36,7 +36,13 @@ struct Workspace {
     /// `lockFor` names the operation for state-changing commands, which take the stack's lock first.
     static func open(_ options: StackOptions, stateDirectory: String, lockFor operation: String? = nil,
                      lockTimeout: Double = 0) async -> Workspace? {
-        let loaded = options.load()
+        // A read-only run reads the state on another thread while the stack is still being decoded.
+        let prefetch = StatePrefetch()
+        var onStackName: (@Sendable (String) -> Void)?
+        if operation == nil {
+            onStackName = { name in prefetch.start(directory: stateDirectory, stack: name) }
+        }
+        let loaded = options.load(onStackName: onStackName)
         let view = DiagnosticsView(color: options.useColor)
         var diagnostics = loaded.diagnostics
         guard let stack = loaded.stack else {
@@ -62,6 +68,10 @@ struct Workspace {
             }
         }
         do {
+            if let (store, state) = prefetch.result(for: stack.meta.name), !store.hasJournal {
+                return Workspace(stack: stack, desired: expansion.resources, providers: providers, store: store, state: state,
+                                 diagnostics: diagnostics, lock: nil)
+            }
             let store = try StateStore(directory: stateDirectory, stack: stack.meta.name)
             var lock: LockInfo?
             if let operation {
@@ -134,6 +144,19 @@ struct Workspace {
     static func settings(for provider: String, _ stack: Stack) -> [String: AttributeValue] {
         switch provider {
         case "local": return ["root": .string(stack.clouds.local?.root ?? ".maif/local")]
+        case "onprem":
+            guard let cloud = stack.clouds.onprem else { return [:] }
+            var settings: [String: AttributeValue] = ["strict_host_key_checking": .bool(cloud.strictHostKeyChecking)]
+            if let user = cloud.user { settings["user"] = .string(user) }
+            if let port = cloud.port { settings["port"] = .int(Int64(port)) }
+            if let jump = cloud.jumpHost { settings["jump_host"] = .string(jump) }
+            if let known = cloud.knownHosts { settings["known_hosts"] = .string(known) }
+            switch cloud.key {
+            case .file(let path)?: settings["key_file"] = .string(path)
+            case .env(let name)?: settings["key_env"] = .string(name)
+            case nil: break
+            }
+            return settings
         default: return [:]
         }
     }
@@ -241,5 +264,32 @@ extension Workspace {
             plan.changes[i].config = configs[plan.changes[i].address]
         }
         return plan
+    }
+}
+
+/// The state of a stack, read on a background thread; whoever uses it waits for it first.
+final class StatePrefetch: @unchecked Sendable {
+    private let done = DispatchGroup()
+    private var stack: String?
+    private var value: (StateStore, State)?
+
+    func start(directory: String, stack: String) {
+        self.stack = stack
+        done.enter()
+        Thread.detachNewThread { [self] in
+            // Only an existing state directory: creating one is for the main path to do (and report).
+            if FileManager.default.fileExists(atPath: directory), let store = try? StateStore(directory: directory, stack: stack),
+               let state = try? store.load() {
+                value = (store, state)
+            }
+            done.leave()
+        }
+    }
+
+    /// The prefetched state if it was for this stack and could be read; nil sends the caller the usual way.
+    func result(for name: String) -> (StateStore, State)? {
+        guard let stack else { return nil }
+        done.wait()
+        return stack == name ? value : nil
     }
 }

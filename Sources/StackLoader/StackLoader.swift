@@ -7,6 +7,9 @@ public struct LoadOptions: Sendable {
     /// `--var name=value` overrides.
     public var variables: [String: String]
     public var environment: [String: String]
+    /// Called as soon as the files are parsed, with the stack's name when it is written out literally:
+    /// lets a caller start reading the state while the rest of the stack is decoded.
+    public var onStackName: (@Sendable (String) -> Void)?
 
     public init(variables: [String: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.variables = variables
@@ -64,6 +67,9 @@ public enum StackLoader {
             return LoadResult(stack: nil, diagnostics: diagnostics)
         }
 
+        if let callback = options.onStackName, case .scalar(let name, _)? = root["stack"]?["name"]?.kind, !name.contains("$") {
+            callback(name)
+        }
         let (variables, variableDiagnostics) = resolveVariables(root, overrides: options.variables, environment: options.environment)
         diagnostics += variableDiagnostics
         let context = DecodeContext(variables: variables, environment: options.environment)
