@@ -70,6 +70,8 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["MAIFCommands"]),
         // End to end through the built maifctl: crashes, concurrent runs, remotes, secrets, saved plans.
         .testTarget(name: "StateSafetyTests", dependencies: ["maifctl"]),
+        // Against real sshd processes on loopback addresses, started by scripts/sshd-hosts.sh.
+        .testTarget(name: "OnPremIntegrationTests", dependencies: ["OnPremProvider", "ProviderKit"]),
     ],
     swiftLanguageModes: [.v6]
 )
