@@ -113,7 +113,7 @@ public enum Executor {
                     group.addTask {
                         let start = Date()
                         do {
-                            if change.action == .create || change.action == .replace {
+                            if change.action == .create || change.action == .replace, schema?.createsOutsideObject ?? true {
                                 try await recorder.intent(address, action: change.action.rawValue,
                                                           config: Sensitive.redact(config ?? [:], schema: schema, key: options.secretKey),
                                                           dependencies: change.dependencies)

@@ -32,11 +32,15 @@ public struct ResourceSchema: Sendable, Equatable {
     public var type: String
     public var description: String
     public var attributes: [String: AttributeSchema]
+    /// False for types that create nothing outside maifctl (like `local.null`): with nothing to orphan,
+    /// a create needs no durable intent in the journal first.
+    public var createsOutsideObject: Bool
 
-    public init(type: String, description: String, attributes: [String: AttributeSchema]) {
+    public init(type: String, description: String, attributes: [String: AttributeSchema], createsOutsideObject: Bool = true) {
         self.type = type
         self.description = description
         self.attributes = attributes
+        self.createsOutsideObject = createsOutsideObject
     }
 
     public var forceNewAttributes: Set<String> { Set(attributes.filter { $0.value.forceNew }.keys) }

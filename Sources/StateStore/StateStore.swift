@@ -94,10 +94,19 @@ public final class StateStore: @unchecked Sendable {
                 slots.set(i, Result { try decoder.decode(ResourceRecord.self, from: data) })
             }
         }
+        let interrupted = hasJournal
         for (i, result) in slots.values.enumerated() {
             switch result {
             case .success(let record)?: resources[record.address] = record
-            case .failure(let error)?: throw StateError.unreadable(path: paths[i], reason: "\(error)")
+            case .failure(let error)?:
+                // A run killed while writing its state files leaves a torn one; its journal rewrites it,
+                // and until then the last committed version stands.
+                guard interrupted else { throw StateError.unreadable(path: paths[i], reason: "\(error)") }
+                let relative = String(paths[i].dropFirst(directory.path.count + 1))
+                if let data = try? repository.fileContents(at: "HEAD", path: relative),
+                   let record = try? JSONDecoder().decode(ResourceRecord.self, from: data) {
+                    resources[record.address] = record
+                }
             case nil: continue
             }
         }
@@ -116,6 +125,11 @@ public final class StateStore: @unchecked Sendable {
         do {
             return try JSONDecoder().decode(StateMeta.self, from: data)
         } catch {
+            // Torn by a killed run: the committed version stands until the journal is folded.
+            if hasJournal, let committed = try? repository.fileContents(at: "HEAD", path: "\(stack)/meta.json"),
+               let meta = try? JSONDecoder().decode(StateMeta.self, from: committed) {
+                return meta
+            }
             throw StateError.unreadable(path: url.path, reason: "\(error)")
         }
     }
@@ -183,8 +197,26 @@ public final class StateStore: @unchecked Sendable {
         let data = Data(text.utf8)
         if FileManager.default.contents(atPath: url.path) == data { return }
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        // In place, no temporary file: until the commit lands, the journal can rewrite a torn file.
-        try data.write(to: url)
+        // In place, no temporary file and no fsync (Foundation's Data.write syncs every file, which cost
+        // seconds per 10,000): until the commit lands, the journal can rewrite a torn file.
+        try Self.writeWithoutSync(data, to: url.path)
+    }
+
+    static func writeWithoutSync(_ data: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw StateError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        try data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw StateError.io("cannot write \(path): \(String(cString: strerror(errno)))")
+                }
+                offset += n
+            }
+        }
     }
 
     func remove(relative: String) throws {

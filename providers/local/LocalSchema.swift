@@ -65,6 +65,6 @@ enum LocalSchema {
             "delay_ms": .init(.int, description: "sleep this long in every call, to simulate a slow API"),
             "fail": .init(.bool, description: "fail create and update, to simulate a failing API"),
             "id": .init(.string, computed: true),
-        ]),
+        ], createsOutsideObject: false),
     ])
 }
