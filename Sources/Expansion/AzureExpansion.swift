@@ -302,16 +302,7 @@ enum AzureExpansion {
     /// cloud-init for Ubuntu: installs Docker, writes cluster.yaml and node.yaml, starts the MAIF container (which
     /// Docker restarts at every boot).
     static func cloudConfig(stack: Stack, cluster: Cluster, node: Node, address: ResourceAddress, clusterYAML: String) -> String {
-        let nodeYAML = YAMLText.object([
-            ("id", .scalar(node.id)),
-            ("cluster", .scalar(cluster.name)),
-            ("role", .scalar(node.role.rawValue)),
-            ("host", .string(node.host)),
-            ("port", .int(node.port)),
-            ("weight", .number(stack.loadBalancing?.weights[node.id] ?? node.weight)),
-            ("resources", ClusterConfig.resources(node.resources)),
-            ("managed_by", .scalar("maifctl stack \(stack.meta.name), \(address)")),
-        ]).render()
+        let nodeYAML = ClusterConfig.nodeYAML(stack: stack, cluster: cluster, node: node, address: address, host: node.host)
         func block(_ text: String) -> String {
             text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { $0.isEmpty ? "" : "      " + $0 }
                 .joined(separator: "\n")

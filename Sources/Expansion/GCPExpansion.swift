@@ -233,16 +233,7 @@ enum GCPExpansion {
 
     /// A shell script for Container-Optimized OS: writes cluster.yaml and node.yaml, then (re)starts the MAIF container.
     static func startupScript(stack: Stack, cluster: Cluster, node: Node, address: ResourceAddress, clusterYAML: String) -> String {
-        let nodeYAML = YAMLText.object([
-            ("id", .scalar(node.id)),
-            ("cluster", .scalar(cluster.name)),
-            ("role", .scalar(node.role.rawValue)),
-            ("host", .string(node.host)),
-            ("port", .int(node.port)),
-            ("weight", .number(stack.loadBalancing?.weights[node.id] ?? node.weight)),
-            ("resources", ClusterConfig.resources(node.resources)),
-            ("managed_by", .scalar("maifctl stack \(stack.meta.name), \(address)")),
-        ]).render()
+        let nodeYAML = ClusterConfig.nodeYAML(stack: stack, cluster: cluster, node: node, address: address, host: node.host)
         let image = cluster.image ?? defaultContainerImage
         return """
             #!/bin/bash

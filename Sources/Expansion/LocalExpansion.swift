@@ -14,16 +14,7 @@ struct LocalExpansion {
         for node in cluster.nodes {
             let address = ResourceAddress(provider: "local", kind: "node", name: "\(cluster.name).\(node.id)")
             let host = node.host ?? "127.0.0.1"
-            let nodeYAML = YAMLText.object([
-                ("id", .scalar(node.id)),
-                ("cluster", .scalar(cluster.name)),
-                ("role", .scalar(node.role.rawValue)),
-                ("host", .scalar(host)),
-                ("port", .int(node.port)),
-                ("weight", .number(weight(node))),
-                ("resources", ClusterConfig.resources(node.resources)),
-                ("managed_by", .scalar("maifctl stack \(stack.meta.name), \(address)")),
-            ]).render()
+            let nodeYAML = ClusterConfig.nodeYAML(stack: stack, cluster: cluster, node: node, address: address, host: host)
             out.append(DesiredResource(address: address, config: [
                 "cluster": .string(cluster.name),
                 "node_id": .string(node.id),

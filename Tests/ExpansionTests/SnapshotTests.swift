@@ -17,9 +17,7 @@ final class SnapshotTests: XCTestCase {
     static func plan(stackFile: String) async throws -> Plan {
         let result = StackLoader.load(files: [repoRoot.appendingPathComponent(stackFile).path],
                                       options: LoadOptions(variables: [:], environment: [:]))
-        guard let stack = result.stack else {
-            throw XCTSkip("unreachable: \(stackFile) does not load: \(result.diagnostics)")
-        }
+        let stack = try XCTUnwrap(result.stack, "\(stackFile) does not load: \(result.diagnostics)")
         let expansion = Expander.expand(stack)
         var providers: [String: any Provider] = [:]
         let registry = BuiltinProviders.registry

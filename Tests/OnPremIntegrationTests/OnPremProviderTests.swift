@@ -23,8 +23,7 @@ final class OnPremProviderTests: XCTestCase {
     }
 
     func requireLab() throws -> SSHLab {
-        guard let lab = Self.lab else { XCTFail("cannot start the sshd test hosts: \(Self.labError ?? "unknown")"); throw XCTSkip() }
-        return lab
+        try XCTUnwrap(Self.lab, "cannot start the sshd test hosts: \(Self.labError ?? "unknown") — run scripts/sshd-hosts.sh start 3 DIR to see why")
     }
 
     /// The on-prem part of a hybrid stack, as expansion produces it per node (owner root:root: no `maif` account here).
