@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Diagnostics, source locations, typed values (durations, sizes, …) and the typed stack model.
@@ -38,7 +39,9 @@ let package = Package(
         // The embedded default provider: "deploys" into a folder on this machine.
         .target(name: "LocalProvider", dependencies: ["ProviderKit"], path: "providers/local"),
         // Cloud and platform providers: each declares its resource types and speaks its system's protocol.
-        .target(name: "AWSProvider", dependencies: ["ProviderKit"], path: "providers/aws"),
+        .target(name: "AWSProvider", dependencies: [
+            "ProviderKit", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"),
+        ], path: "providers/aws"),
         .target(name: "GCPProvider", dependencies: ["ProviderKit"], path: "providers/gcp"),
         .target(name: "AzureProvider", dependencies: ["ProviderKit"], path: "providers/azure"),
         .target(name: "KubernetesProvider", dependencies: ["ProviderKit"], path: "providers/kubernetes"),
@@ -72,6 +75,9 @@ let package = Package(
         .testTarget(name: "StateSafetyTests", dependencies: ["maifctl"]),
         // Against real sshd processes on loopback addresses, started by scripts/sshd-hosts.sh.
         .testTarget(name: "OnPremIntegrationTests", dependencies: ["OnPremProvider", "ProviderKit"]),
+        .testTarget(name: "AWSUnitTests", dependencies: ["AWSProvider", "ProviderKit"]),
+        // Against moto's server on loopback (scripts/moto.sh, started by scripts/test.sh); checked with the AWS CLI.
+        .testTarget(name: "AWSIntegrationTests", dependencies: ["AWSProvider", "ProviderKit"]),
     ],
     swiftLanguageModes: [.v6]
 )

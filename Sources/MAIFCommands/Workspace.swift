@@ -144,6 +144,12 @@ struct Workspace {
     static func settings(for provider: String, _ stack: Stack) -> [String: AttributeValue] {
         switch provider {
         case "local": return ["root": .string(stack.clouds.local?.root ?? ".maif/local")]
+        case "aws":
+            var s: [String: AttributeValue] = [:]
+            if let v = stack.clouds.aws?.region { s["region"] = .string(v) }
+            if let v = stack.clouds.aws?.endpoint { s["endpoint"] = .string(v) }
+            if let v = stack.clouds.aws?.profile { s["profile"] = .string(v) }
+            return s
         case "onprem":
             guard let cloud = stack.clouds.onprem else { return [:] }
             var settings: [String: AttributeValue] = ["strict_host_key_checking": .bool(cloud.strictHostKeyChecking)]

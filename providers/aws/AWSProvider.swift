@@ -1,14 +1,151 @@
-/// The `aws` provider: its resource types and their schemas (see AWSProviderSchema.swift).
+/// The `aws` provider: signed calls to AWS's own APIs (query protocol for EC2, REST-XML for S3), resources
+/// tagged `maif:stack`/`maif:address`, and lookups by those tags for crash recovery.
 
+import Foundation
 import ProviderKit
 
-public struct AWSProvider: SchemaOnlyProvider {
-    public init(configuration: ProviderConfiguration) {}
+public struct AWSProvider: Provider {
+    public let client: AWSClient
+    let stack: String
+
+    public init(configuration: ProviderConfiguration) {
+        let settings = AWSSettings.resolve(settings: configuration.settings, environment: configuration.environment)
+        self.init(client: AWSClient(settings: settings), stack: configuration.stack)
+    }
+
+    public init(client: AWSClient, stack: String) {
+        self.client = client
+        self.stack = stack
+    }
 
     public var schema: ProviderSchema { AWSProviderSchema.provider }
-    public var missingCapability: String { "the aws provider's API client" }
+
+    /// The schema's default plan, with security group rules in the one-rule-per-source form `read` reports.
+    public func plan(_ request: PlanRequest) async throws -> PlanResponse {
+        var request = request
+        if request.context.address.kind == "security_group" {
+            for name in ["ingress", "egress"] {
+                guard let value = request.desired[name], value.isKnown, value != .null else { continue }
+                let usesSelf = value.canonicalJSON(indent: nil).contains("\"self\"")
+                guard let id = request.prior?.id ?? (usesSelf ? nil : "") else { continue }
+                request.desired[name] = SecurityRule.attribute(SecurityRule.from(value, selfId: id))
+            }
+        }
+        return defaultPlan(request)
+    }
 
     public static func register(in registry: inout ProviderRegistry) {
         registry.register("aws") { AWSProvider(configuration: $0) }
     }
+
+    /// The implementation of one resource type.
+    protocol Resource: Sendable {
+        func create(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState
+        func read(_ context: ResourceContext, id: String) async throws -> ResourceState?
+        func update(_ context: ResourceContext, _ prior: ResourceState, _ config: [String: AttributeValue]) async throws -> ResourceState
+        func delete(_ context: ResourceContext, _ prior: ResourceState) async throws
+        func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState?
+    }
+
+    func resource(_ context: ResourceContext) throws -> any Resource {
+        let ec2 = EC2(client: client)
+        switch context.address.kind {
+        case "vpc": return VPCResource(ec2: ec2)
+        case "subnet": return SubnetResource(ec2: ec2)
+        case "security_group": return SecurityGroupResource(ec2: ec2)
+        case "s3_bucket": return S3BucketResource(s3: S3(client: client))
+        default:
+            throw ProviderError(address: context.address, call: "apply",
+                                message: "the aws provider does not manage \(context.address.type) yet")
+        }
+    }
+
+    /// Runs a call, naming the resource in whatever it throws.
+    func named<T>(_ context: ResourceContext, _ call: String, _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let error as AWSError {
+            var e = error.providerError
+            e.address = context.address
+            throw e
+        } catch var error as ProviderError {
+            if error.address == nil { error.address = context.address }
+            throw error
+        }
+    }
+
+    public func create(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState {
+        try await named(context, "create") { try await resource(context).create(context, config) }
+    }
+
+    public func read(_ context: ResourceContext, _ prior: ResourceState) async throws -> ResourceState? {
+        try await named(context, "read") {
+            guard let now = try await resource(context).read(context, id: prior.id) else { return nil }
+            return Self.managed(now, prior: prior.attributes)
+        }
+    }
+
+    public func update(_ context: ResourceContext, _ prior: ResourceState, _ config: [String: AttributeValue]) async throws -> ResourceState {
+        try await named(context, "update") { try await resource(context).update(context, prior, config) }
+    }
+
+    public func delete(_ context: ResourceContext, _ prior: ResourceState) async throws {
+        try await named(context, "delete") { try await resource(context).delete(context, prior) }
+    }
+
+    public func importResource(_ context: ResourceContext, id: String) async throws -> ResourceState {
+        try await named(context, "import") {
+            guard let state = try await resource(context).read(context, id: id) else {
+                throw ProviderError(address: context.address, call: "import", message: "no \(context.address.type) with id \(id)")
+            }
+            return state
+        }
+    }
+
+    public func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState? {
+        try await named(context, "find") { try await resource(context).find(context, config) }
+    }
+
+    /// What `read` reports: the attributes the stack manages (those in the prior state) and the computed ones,
+    /// so an attribute the stack leaves to AWS's default does not show as drift.
+    static func managed(_ state: ResourceState, prior: [String: AttributeValue]) -> ResourceState {
+        var out = state
+        out.attributes = state.attributes.filter { prior[$0.key] != nil || $0.key == "id" || $0.key == "arn" }
+        for (key, value) in prior where out.attributes[key] == nil && state.attributes[key] == nil && key != "tags" {
+            // Inputs AWS does not echo back (region) keep their configured value.
+            out.attributes[key] = value
+        }
+        return out
+    }
+}
+
+extension AttributeValue {
+    var boolValue_: Bool? {
+        switch self {
+        case .bool(let b): return b
+        case .string(let s): return s == "true" ? true : s == "false" ? false : nil
+        default: return nil
+        }
+    }
+    var intValue_: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .double(let d): return Int64(d)
+        case .string(let s): return Int64(s)
+        default: return nil
+        }
+    }
+    var text: String? {
+        switch self {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        case .bool(let b): return String(b)
+        default: return nil
+        }
+    }
+}
+
+/// Tags as a flat string map, from a config's `tags` attribute.
+func tagMap(_ config: [String: AttributeValue]) -> [String: String] {
+    guard case .map(let m)? = config["tags"] else { return [:] }
+    return m.compactMapValues(\.text)
 }
