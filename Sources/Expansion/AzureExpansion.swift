@@ -258,15 +258,8 @@ enum AzureExpansion {
     /// The cluster's `vm_size`, else multi_cloud's, else the smallest Dsv3/Esv3 size that fits the node's resources,
     /// else the guide's Standard_D16s_v3.
     static func vmSize(for node: Node, cluster: Cluster, deployment: CloudDeployment?) -> (String, String?) {
-        if let s = cluster.vmSize ?? deployment?.size { return (s, nil) }
-        let cpu = node.resources.cpu, memory = node.resources.memory
-        guard cpu != nil || memory != nil else { return (defaultVMSize, nil) }
-        let gib = memory.map { $0.gibibytes } ?? 0
-        let fits = vmSizes.filter { $0.vcpus >= cpu ?? 0 && $0.memoryGiB >= gib }
-        guard let best = fits.min(by: { ($0.vcpus, $0.memoryGiB) < ($1.vcpus, $1.memoryGiB) }) else {
-            return (defaultVMSize, "node '\(node.id)' asks for \(cpu.map { "\($0) vCPUs" } ?? "") \(memory?.text ?? ""), more than any Dsv3 or Esv3 size has")
-        }
-        return (best.name, nil)
+        SizeCatalogue(sizes: vmSizes, family: "Dsv3 or Esv3 size")
+            .size(for: node, configured: cluster.vmSize ?? deployment?.size, fallback: defaultVMSize)
     }
 
     /// Dsv3 has 4 GiB per vCPU, Esv3 8 (but E64s_v3 432 GiB).

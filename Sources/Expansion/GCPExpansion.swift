@@ -174,15 +174,8 @@ enum GCPExpansion {
     /// The cluster's `machine_type`, else multi_cloud's, else the smallest N2 type that fits the node's resources,
     /// else the guide's c2-standard-16.
     static func machineType(for node: Node, cluster: Cluster, deployment: CloudDeployment?, stack: Stack) -> (String, String?) {
-        if let t = cluster.machineType ?? deployment?.size { return (t, nil) }
-        let cpu = node.resources.cpu, memory = node.resources.memory
-        guard cpu != nil || memory != nil else { return (defaultMachineType, nil) }
-        let gib = memory.map { $0.gibibytes } ?? 0
-        let fits = n2Types.filter { $0.vcpus >= cpu ?? 0 && $0.memoryGiB >= gib }
-        guard let best = fits.min(by: { ($0.vcpus, $0.memoryGiB) < ($1.vcpus, $1.memoryGiB) }) else {
-            return (defaultMachineType, "node '\(node.id)' asks for \(cpu.map { "\($0) vCPUs" } ?? "") \(memory?.text ?? ""), more than any N2 machine type has")
-        }
-        return (best.name, nil)
+        SizeCatalogue(sizes: n2Types, family: "N2 machine type")
+            .size(for: node, configured: cluster.machineType ?? deployment?.size, fallback: defaultMachineType)
     }
 
     static let n2Types: [(name: String, vcpus: Double, memoryGiB: Double)] = {

@@ -383,3 +383,23 @@ struct VMClusterBasics {
         return VMClusterBasics(region: region, range: range, diskType: diskType)
     }
 }
+
+/// A cloud's catalogue of machine sizes, and the smallest one that fits a node's cpu and memory.
+struct SizeCatalogue {
+    var sizes: [(name: String, vcpus: Double, memoryGiB: Double)]
+    /// Named in the warning when nothing fits, e.g. "Dsv3 or Esv3 size".
+    var family: String
+
+    /// The configured size if any; else the smallest fit; else `fallback`, with a warning when the node asked for more.
+    func size(for node: Node, configured: String?, fallback: String) -> (String, String?) {
+        if let configured { return (configured, nil) }
+        let cpu = node.resources.cpu, memory = node.resources.memory
+        guard cpu != nil || memory != nil else { return (fallback, nil) }
+        let gib = memory.map { $0.gibibytes } ?? 0
+        let fits = sizes.filter { $0.vcpus >= cpu ?? 0 && $0.memoryGiB >= gib }
+        guard let best = fits.min(by: { ($0.vcpus, $0.memoryGiB) < ($1.vcpus, $1.memoryGiB) }) else {
+            return (fallback, "node '\(node.id)' asks for \(cpu.map { "\($0) vCPUs" } ?? "") \(memory?.text ?? ""), more than any \(family) has")
+        }
+        return (best.name, nil)
+    }
+}
