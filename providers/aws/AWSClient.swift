@@ -86,6 +86,15 @@ public struct AWSClient: Sendable {
 
     public var callCount: Int { counter.value }
 
+    /// The same client (connection pool, retry policy, call counter) signing for another region; a resource's
+    /// `region` attribute picks it, so one stack can span regions.
+    public func inRegion(_ region: String?) -> AWSClient {
+        guard let region, !region.isEmpty, region != settings.region else { return self }
+        var copy = self
+        copy.settings.region = region
+        return copy
+    }
+
     /// The base URL of a service: the override when set, otherwise AWS's regional endpoint.
     func baseURL(_ service: String) -> URL {
         if let endpoint = settings.endpoint { return endpoint }

@@ -47,7 +47,10 @@ public struct AWSProvider: Provider {
         func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState?
     }
 
-    func resource(_ context: ResourceContext) throws -> any Resource {
+    /// The implementation of the context's type, talking to `region` (the resource's own `region` attribute) or the
+    /// provider's region when it has none.
+    func resource(_ context: ResourceContext, region: AttributeValue? = nil) throws -> any Resource {
+        let client = client.inRegion(region?.text)
         let ec2 = EC2(client: client)
         switch context.address.kind {
         case "vpc": return VPCResource(ec2: ec2)
@@ -73,22 +76,22 @@ public struct AWSProvider: Provider {
     }
 
     public func create(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState {
-        try await named(context, "create") { try await resource(context).create(context, config) }
+        try await named(context, "create") { try await resource(context, region: config["region"]).create(context, config) }
     }
 
     public func read(_ context: ResourceContext, _ prior: ResourceState) async throws -> ResourceState? {
         try await named(context, "read") {
-            guard let now = try await resource(context).read(context, id: prior.id) else { return nil }
+            guard let now = try await resource(context, region: prior.attributes["region"]).read(context, id: prior.id) else { return nil }
             return Self.managed(now, prior: prior.attributes)
         }
     }
 
     public func update(_ context: ResourceContext, _ prior: ResourceState, _ config: [String: AttributeValue]) async throws -> ResourceState {
-        try await named(context, "update") { try await resource(context).update(context, prior, config) }
+        try await named(context, "update") { try await resource(context, region: config["region"] ?? prior.attributes["region"]).update(context, prior, config) }
     }
 
     public func delete(_ context: ResourceContext, _ prior: ResourceState) async throws {
-        try await named(context, "delete") { try await resource(context).delete(context, prior) }
+        try await named(context, "delete") { try await resource(context, region: prior.attributes["region"]).delete(context, prior) }
     }
 
     public func importResource(_ context: ResourceContext, id: String) async throws -> ResourceState {
@@ -101,7 +104,7 @@ public struct AWSProvider: Provider {
     }
 
     public func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState? {
-        try await named(context, "find") { try await resource(context).find(context, config) }
+        try await named(context, "find") { try await resource(context, region: config["region"]).find(context, config) }
     }
 
     /// What `read` reports: the attributes the stack manages (those in the prior state) and the computed ones,
