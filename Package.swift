@@ -74,7 +74,7 @@ let package = Package(
         // End to end through the built maifctl: crashes, concurrent runs, remotes, secrets, saved plans.
         .testTarget(name: "StateSafetyTests", dependencies: ["maifctl"]),
         // Against real sshd processes on loopback addresses, started by scripts/sshd-hosts.sh.
-        .testTarget(name: "OnPremIntegrationTests", dependencies: ["OnPremProvider", "ProviderKit"]),
+        .testTarget(name: "OnPremIntegrationTests", dependencies: ["OnPremProvider", "ProviderKit", "maifctl"]),
         .testTarget(name: "AWSUnitTests", dependencies: ["AWSProvider", "ProviderKit"]),
         // Against moto's server on loopback (scripts/moto.sh, started by scripts/test.sh); checked with the AWS CLI.
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWSProvider", "ProviderKit"]),

@@ -22,6 +22,8 @@ start() {
     fi
     command -v ssh-keygen >/dev/null || die "ssh-keygen not found (apt-get install -y openssh-client)"
     mkdir -p "$dir" /run/sshd
+    # The stacks give MAIF's files to group maif, which the MAIF package creates on a real host.
+    getent group maif >/dev/null || groupadd --system maif
     dir="$(cd "$dir" && pwd)"
     [[ -f "$dir/host_ed25519" ]] || ssh-keygen -q -t ed25519 -N '' -C maif-test-host -f "$dir/host_ed25519"
     [[ -f "$dir/id_ed25519" ]] || ssh-keygen -q -t ed25519 -N '' -C maif-test-client -f "$dir/id_ed25519"

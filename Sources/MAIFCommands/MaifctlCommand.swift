@@ -1,6 +1,7 @@
 /// The `maifctl` command tree. Commands parse flags, call the engine and hand results to a view.
 
 import ArgumentParser
+import ProviderKit
 
 public struct MaifctlCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -20,4 +21,35 @@ public struct MaifctlCommand: AsyncParsableCommand {
     )
 
     public init() {}
+
+    /// Parses and runs a command like `main()`, then shuts down the providers it opened (an onprem provider
+    /// closes its shared ssh connections) whether the command succeeded or not.
+    public static func runAndShutDown() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            await OpenProviders.shared.shutdown()
+        } catch {
+            await OpenProviders.shared.shutdown()
+            exit(withError: error)
+        }
+    }
+}
+
+/// The providers commands of this process made, so they can be shut down when the command ends.
+actor OpenProviders {
+    static let shared = OpenProviders()
+    private var providers: [any Provider] = []
+
+    func add(_ list: some Sequence<any Provider>) { providers += list }
+
+    func shutdown() async {
+        let list = providers
+        providers = []
+        for provider in list { await provider.shutdown() }
+    }
 }

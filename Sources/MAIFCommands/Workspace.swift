@@ -67,6 +67,7 @@ struct Workspace {
                 diagnostics.append(.error("provider-configure-failed", "provider '\(name)' cannot be configured: \(error)", at: nil))
             }
         }
+        await OpenProviders.shared.add(providers.values)
         do {
             if let (store, state) = prefetch.result(for: stack.meta.name), !store.hasJournal {
                 return Workspace(stack: stack, desired: expansion.resources, providers: providers, store: store, state: state,
@@ -157,6 +158,8 @@ struct Workspace {
             if let port = cloud.port { settings["port"] = .int(Int64(port)) }
             if let jump = cloud.jumpHost { settings["jump_host"] = .string(jump) }
             if let known = cloud.knownHosts { settings["known_hosts"] = .string(known) }
+            if let file = cloud.sshConfig { settings["ssh_config"] = .string(file) }
+            if let root = cloud.root { settings["root"] = .string(root) }
             switch cloud.key {
             case .file(let path)?: settings["key_file"] = .string(path)
             case .env(let name)?: settings["key_env"] = .string(name)

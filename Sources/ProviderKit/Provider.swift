@@ -77,9 +77,13 @@ public protocol Provider: Sendable {
     /// Looks up what a create for this address with this configuration left behind (by tag or marker),
     /// for crash recovery; nil when nothing was created.
     func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState?
+    /// Called once when the command that made the provider ends: closes shared connections and the like.
+    func shutdown() async
 }
 
 extension Provider {
+    public func shutdown() async {}
+
     /// The default plan from the schema: computed attributes carry over from the prior state unless
     /// the resource is replaced; force-new attributes whose value changed require a replacement.
     public func plan(_ request: PlanRequest) async throws -> PlanResponse {

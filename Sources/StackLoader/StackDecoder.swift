@@ -114,6 +114,8 @@ struct StackDecoder {
             c.jumpHost = o.string("jump_host")
             c.knownHosts = o.string("known_hosts")
             c.strictHostKeyChecking = o.bool("strict_host_key_checking") ?? true
+            c.sshConfig = o.string("ssh_config")
+            c.root = o.string("root")
             return c
         }
         clouds.local = r.object("local", "clouds.local") { l in

@@ -216,6 +216,11 @@ public struct OnPremCloud: Sendable, Equatable {
     public var jumpHost: String?
     public var knownHosts: String?
     public var strictHostKeyChecking: Bool
+    /// An OpenSSH client configuration file (`ssh -F`): host aliases, HostName, ProxyJump, per-host users and ports.
+    public var sshConfig: String?
+    /// A prefix for every path maifctl writes on the hosts; "/" (the default) on real machines. `{host}` in it is the host's
+    /// address, so lab hosts that share one filesystem keep apart.
+    public var root: String?
     public init() { strictHostKeyChecking = true }
 }
 

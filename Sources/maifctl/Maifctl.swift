@@ -3,6 +3,6 @@ import MAIFCommands
 @main
 enum Maifctl {
     static func main() async {
-        await MaifctlCommand.main()
+        await MaifctlCommand.runAndShutDown()
     }
 }

@@ -45,6 +45,16 @@ struct SSHLab: Sendable {
 
     func root(_ host: String) -> String { "\(filesRoot)/\(host)" }
 
+    /// Per host, how many ssh connections its sshd has accepted so far (from its log).
+    func acceptedConnections() throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for host in hosts {
+            let log = try String(contentsOfFile: "\(directory)/sshd-\(host).log", encoding: .utf8)
+            counts[host] = log.components(separatedBy: "Accepted publickey").count - 1
+        }
+        return counts
+    }
+
     func provider(_ overrides: [String: AttributeValue] = [:]) throws -> OnPremProvider {
         OnPremProvider(configuration: ProviderConfiguration(stack: "hybrid", settings: settings(overrides), workingDirectory: directory))
     }

@@ -54,6 +54,7 @@ struct OnPremSettings: Sendable {
             identityFile: identity,
             knownHostsFile: s["known_hosts"]?.stringValue.map(path),
             strictHostKeyChecking: strict,
+            configFile: s["ssh_config"]?.stringValue.map(path),
             connectTimeout: s["connect_timeout"]?.intValue.map(Int.init) ?? 10,
             controlDirectory: control,
             keyMaterial: keyMaterial,

@@ -20,6 +20,8 @@ struct SSHClientOptions: Sendable {
     var identityFile: String?
     var knownHostsFile: String?
     var strictHostKeyChecking: Bool
+    /// An OpenSSH client configuration file, passed with -F (host aliases, HostName, per-host options).
+    var configFile: String? = nil
     var connectTimeout: Int
     /// Where the control sockets live; kept short because a unix socket path is limited to ~100 bytes.
     var controlDirectory: String
@@ -84,7 +86,8 @@ struct SSHClient: Sendable {
     }
 
     func arguments(_ target: SSHTarget) -> [String] {
-        var args = [
+        var args = options.configFile.map { ["-F", $0] } ?? []
+        args += [
             "-o", "BatchMode=yes",
             "-o", "ConnectTimeout=\(options.connectTimeout)",
             "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",

@@ -1,0 +1,129 @@
+/// `maifctl apply` of the on-prem part of stacks/hybrid.yaml, run as a real process against four sshd "hosts" on
+/// 127.0.0.2-5 (the three nodes and the backup host). The stack is used as shipped; a lab overlay (merged key by key,
+/// like any overlay) only says how to reach the hosts: an ssh_config mapping the stack's 10.0.1.x addresses to the
+/// loopback ones, the lab's key and known_hosts, port 2223, and a `root` prefix per host because the hosts share this
+/// machine's filesystem. Everything is checked over ssh, as on real hosts.
+
+import Foundation
+import XCTest
+
+final class HybridStackApplyTests: XCTestCase {
+    static let stackHosts = ["10.0.1.10", "10.0.1.11", "10.0.1.12", "10.0.1.20"]
+
+    struct Run: CustomStringConvertible {
+        var status: Int32
+        var output: String
+        var seconds: Double
+        var description: String { "exit \(status) after \(String(format: "%.2f", seconds)) s:\n\(output)" }
+    }
+
+    func testApplyPlanDriftAndDestroyOfTheOnPremPartOfHybrid() throws {
+        let lab: SSHLab
+        do { lab = try SSHLab.start(count: 4, port: 2223) } catch {
+            return XCTFail("cannot start the sshd test hosts: \(error) — run scripts/sshd-hosts.sh start 4 DIR to see why")
+        }
+        defer { lab.stop() }
+        let maifctl = try MaifctlLocator.locate()
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let work = lab.directory + "/work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+
+        // stack address → lab address
+        let hosts = Dictionary(uniqueKeysWithValues: zip(Self.stackHosts, lab.hosts))
+        try Self.stackHosts.map { "Host \($0)\n  HostName \(hosts[$0]!)\n" }.joined()
+            .write(toFile: lab.directory + "/ssh_config", atomically: true, encoding: .utf8)
+        try """
+        clouds:
+          onprem:
+            port: \(lab.port)
+            key: {file: \(lab.directory)/id_ed25519}
+            known_hosts: \(lab.directory)/known_hosts
+            ssh_config: \(lab.directory)/ssh_config
+            root: \(lab.filesRoot)/{host}
+        """.write(toFile: work + "/lab.yaml", atomically: true, encoding: .utf8)
+
+        func maif(_ verb: String, _ extra: [String] = []) -> Run {
+            let start = Date()
+            let result = SSHLab.run(maifctl.path, [verb, repository + "/stacks/hybrid.yaml", work + "/lab.yaml", "--var", "ssh_user=root",
+                                                   "--target", "onprem", "--state", work + "/state", "--no-color"] + extra)
+            let run = Run(status: result.status, output: result.output, seconds: Date().timeIntervalSince(start))
+            print("maifctl \(verb) \(extra.joined(separator: " ")): exit \(run.status) in \(String(format: "%.2f", run.seconds)) s")
+            return run
+        }
+        func fileOnHost(_ stackHost: String, _ path: String) throws -> String {
+            try lab.ssh(hosts[stackHost]!, "cat \(lab.filesRoot)/\(stackHost)\(path)")
+        }
+
+        let mastersBefore = Self.sshMasters()
+        // Apply: 4 hosts, 3 config directories, 6 files, 3 units, 1 backup directory.
+        let connectionsBefore = try lab.acceptedConnections()
+        let apply = maif("apply", ["--auto-approve"])
+        XCTAssertEqual(apply.status, 0, "\(apply)")
+        XCTAssertTrue(apply.output.contains("17 added"), "\(apply)")
+        let connections = try lab.acceptedConnections().mapValues { $0 } .merging(connectionsBefore) { $0 - $1 }
+        print("hybrid on-prem apply: \(String(format: "%.2f", apply.seconds)) s; ssh connections per host: "
+              + lab.hosts.map { "\($0)=\(connections[$0] ?? 0)" }.joined(separator: " "))
+
+        for (i, host) in Self.stackHosts.prefix(3).enumerated() {
+            let cluster = try fileOnHost(host, "/etc/maif/cluster.yaml")
+            XCTAssertTrue(cluster.contains("name: on-prem") && cluster.contains("id: node-\(i + 1)"), cluster)
+            XCTAssertTrue(try fileOnHost(host, "/etc/maif/tls.yaml").contains("cert_file: /etc/maif/tls/node-\(i + 1).crt"))
+            XCTAssertTrue(try fileOnHost(host, "/etc/systemd/system/maif.service").contains("--node-id node-\(i + 1)"))
+            XCTAssertEqual(try lab.ssh(hosts[host]!, "stat -c '%a %U:%G' \(lab.filesRoot)/\(host)/etc/maif \(lab.filesRoot)/\(host)/etc/maif/cluster.yaml"),
+                           "750 root:maif\n640 root:maif\n")
+        }
+        XCTAssertEqual(try lab.ssh(hosts["10.0.1.20"]!, "stat -c %a \(lab.filesRoot)/10.0.1.20/var/backups/maif"), "700\n")
+        // Nothing of the nodes landed on the backup host, and no node got another node's files.
+        XCTAssertEqual(try lab.ssh(hosts["10.0.1.20"]!, "test -e \(lab.filesRoot)/10.0.1.20/etc/maif && echo yes || echo no"), "no\n")
+
+        // Each host was reached over shared connections: fewer handshakes than the 3 to 5 resources on it.
+        for host in lab.hosts { XCTAssertLessThanOrEqual(connections[host] ?? 0, 2, "ssh connections to \(host): \(connections)") }
+
+        // After apply, nothing to do.
+        let noop = maif("plan", ["--detailed-exitcode"])
+        XCTAssertEqual(noop.status, 0, "\(noop)")
+
+        // A hand edit on a host is drift: plan shows it, apply puts the file back.
+        _ = try lab.ssh(hosts["10.0.1.11"]!, "echo 'replication_factor: 1' >> \(lab.filesRoot)/10.0.1.11/etc/maif/cluster.yaml")
+        let drift = maif("plan", ["--detailed-exitcode"])
+        XCTAssertEqual(drift.status, 2, "\(drift)")
+        XCTAssertTrue(drift.output.contains("onprem.file.on-prem.node-2.cluster-yaml"), "\(drift)")
+        let repair = maif("apply", ["--auto-approve"])
+        XCTAssertEqual(repair.status, 0, "\(repair)")
+        XCTAssertFalse(try fileOnHost("10.0.1.11", "/etc/maif/cluster.yaml").contains("replication_factor: 1\n"))
+        XCTAssertEqual(maif("plan", ["--detailed-exitcode"]).status, 0)
+
+        // Destroy removes what maifctl put there, and its markers.
+        let destroy = maif("destroy", ["--auto-approve"])
+        XCTAssertEqual(destroy.status, 0, "\(destroy)")
+        for host in Self.stackHosts {
+            XCTAssertEqual(try lab.ssh(hosts[host]!, "find \(lab.filesRoot)/\(host) -type f | wc -l"), "0\n", "files left on \(host)")
+        }
+        // The command closed its shared connections: no ssh master of it is left.
+        XCTAssertEqual(Self.sshMasters(), mastersBefore, "ssh masters left behind")
+    }
+}
+
+extension HybridStackApplyTests {
+    /// The shared-connection masters maifctl's ssh clients run (`ssh: <control path> [mux]`).
+    static func sshMasters() -> [String] {
+        let output = SSHLab.run("/usr/bin/pgrep", ["-a", "-f", "^ssh: .*maif-ssh-"]).output
+        return output.split(separator: "\n").map(String.init).sorted()
+    }
+}
+
+/// The built `maifctl`, next to the test bundle in the build folder (this target depends on it).
+enum MaifctlLocator {
+    static func locate() throws -> URL {
+        final class Marker {}
+        for start in [Bundle(for: Marker.self).bundleURL, Bundle.main.bundleURL] {
+            var dir = start.standardizedFileURL
+            for _ in 0..<6 {
+                let candidate = dir.appendingPathComponent("maifctl")
+                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+                dir = dir.deletingLastPathComponent()
+            }
+        }
+        throw SSHLab.Failure(description: "the maifctl executable is not in the build folder; run swift build --build-tests first")
+    }
+}
