@@ -132,6 +132,8 @@ struct ApplyRunner {
             print("\nState committed: \(commit.prefix(12)) in \(flags.stateDirectory)")
         }
         let counts = "Resources: \(added) added, \(changed) changed, \(destroyed) destroyed."
+        let usage = workspace.providers.sorted { $0.key < $1.key }.compactMap { name, p in p.usage.map { "\(name): \($0)" } }
+        if !usage.isEmpty { print("Provider calls (plan and apply): \(usage.joined(separator: "; "))") }
         if outcome.succeeded {
             print("\n\(destroy ? "Destroy" : "Apply") complete! \(counts) (\(String(format: "%.1f", elapsed))s)")
             return

@@ -150,6 +150,10 @@ struct Workspace {
             if let v = stack.clouds.aws?.region { s["region"] = .string(v) }
             if let v = stack.clouds.aws?.endpoint { s["endpoint"] = .string(v) }
             if let v = stack.clouds.aws?.profile { s["profile"] = .string(v) }
+            // Credential references (never values): the provider reads them when it first signs a call.
+            if let v = stack.clouds.aws?.accessKeyID { s["access_key_id"] = .string(v.description) }
+            if let v = stack.clouds.aws?.secretAccessKey { s["secret_access_key"] = .string(v.description) }
+            if let v = stack.clouds.aws?.sessionToken { s["session_token"] = .string(v.description) }
             return s
         case "onprem":
             guard let cloud = stack.clouds.onprem else { return [:] }

@@ -79,10 +79,13 @@ public protocol Provider: Sendable {
     func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState?
     /// Called once when the command that made the provider ends: closes shared connections and the like.
     func shutdown() async
+    /// What the provider's calls cost so far, for the end of an apply ("412 API calls"); nil when nothing to say.
+    var usage: String? { get }
 }
 
 extension Provider {
     public func shutdown() async {}
+    public var usage: String? { nil }
 
     /// The default plan from the schema: computed attributes carry over from the prior state unless
     /// the resource is replaced; force-new attributes whose value changed require a replacement.

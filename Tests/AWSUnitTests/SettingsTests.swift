@@ -33,6 +33,21 @@ import Testing
         #expect(try viaEnv.credentials.get().accessKeyId == "CI" && viaEnv.region == "us-west-2")
     }
 
+    @Test func credentialReferencesOfTheStackWinAndNameTheirSource() throws {
+        let h = try home("[ci]\naws_access_key_id = CI\naws_secret_access_key = ci\n")
+        try "from-file\n".write(toFile: h + "/secret", atomically: true, encoding: .utf8)
+        let settings: [String: AttributeValue] = ["profile": .string("ci"), "access_key_id": .string("env:MAIF_KEY"),
+                                                  "secret_access_key": .string("file:\(h)/secret")]
+        let s = AWSSettings.resolve(settings: settings, environment: ["HOME": h, "MAIF_KEY": "REF", "AWS_ACCESS_KEY_ID": "ENV"])
+        let c = try s.credentials.get()
+        #expect(c.accessKeyId == "REF" && c.secretAccessKey == "from-file")
+        #expect(c.source == "clouds.aws.access_key_id (environment variable MAIF_KEY)")
+
+        let unset = AWSSettings.resolve(settings: settings, environment: ["HOME": h])
+        guard case .failure(let error) = unset.credentials else { Issue.record("expected a failure"); return }
+        #expect(error.description.contains("clouds.aws.access_key_id names environment variable MAIF_KEY, which is not set"))
+    }
+
     @Test func missingCredentialsNameWhereTheyWereLookedFor() throws {
         let h = try home("")
         let s = AWSSettings.resolve(settings: [:], environment: ["HOME": h, "AWS_PROFILE": "nope"])

@@ -20,6 +20,8 @@ public struct AWSProvider: Provider {
 
     public var schema: ProviderSchema { AWSProviderSchema.provider }
 
+    public var usage: String? { client.callCount == 0 ? nil : "\(client.callCount) API calls" }
+
     /// The schema's default plan, with security group rules in the one-rule-per-source form `read` reports.
     public func plan(_ request: PlanRequest) async throws -> PlanResponse {
         var request = request

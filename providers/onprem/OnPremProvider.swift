@@ -34,6 +34,13 @@ public struct OnPremProvider: Provider {
     /// Per "address:port": ssh commands run and connections opened, for the apply's closing note.
     public var connectionStatistics: (commands: [String: Int], connections: [String: Int]) { client.statistics.snapshot }
 
+    public var usage: String? {
+        let (commands, connections) = connectionStatistics
+        guard !commands.isEmpty else { return nil }
+        let opened = connections.values.reduce(0, +)
+        return "\(commands.values.reduce(0, +)) ssh commands over \(opened) connection\(opened == 1 ? "" : "s") to \(commands.count) host\(commands.count == 1 ? "" : "s")"
+    }
+
     /// Closes every shared connection this provider opened and removes its control directory.
     public func shutdown() async {
         await client.closeAll()
