@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "OnPremIntegrationTests", dependencies: ["OnPremProvider", "ProviderKit", "maifctl"]),
         .testTarget(name: "AWSUnitTests", dependencies: ["AWSProvider", "ProviderKit"]),
         // Against moto's server on loopback (scripts/moto.sh, started by scripts/test.sh); checked with the AWS CLI.
-        .testTarget(name: "AWSIntegrationTests", dependencies: ["AWSProvider", "ProviderKit"]),
+        .testTarget(name: "AWSIntegrationTests", dependencies: ["AWSProvider", "ProviderKit", "maifctl"]),
     ],
     swiftLanguageModes: [.v6]
 )
