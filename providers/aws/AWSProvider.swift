@@ -57,6 +57,8 @@ public struct AWSProvider: Provider {
         case "subnet": return SubnetResource(ec2: ec2)
         case "security_group": return SecurityGroupResource(ec2: ec2)
         case "s3_bucket": return S3BucketResource(s3: S3(client: client))
+        case "cloudwatch_alarm": return CloudWatchAlarmResource(cloudwatch: CloudWatch(client: client))
+        case "cloudwatch_log_group": return LogGroupResource(logs: CloudWatchLogs(client: client))
         default:
             throw ProviderError(address: context.address, call: "apply",
                                 message: "the aws provider does not manage \(context.address.type) yet")

@@ -1,0 +1,16 @@
+/// The two halves of "plan after apply shows no change": the planner compares the planned attributes (the desired ones
+/// plus every computed one) with the recorded state key for key, so the state must hold exactly those keys.
+
+import ProviderKit
+
+/// The state to record after a create or update: the attributes the stack set and every computed one (null when AWS
+/// has none), not the defaults of settings the stack leaves to AWS, which would otherwise read as changes to undo.
+func recorded(_ state: ResourceState, _ config: [String: AttributeValue], _ type: String) -> ResourceState {
+    let computed = AWSProviderSchema.provider.resources[type]?.computedAttributes ?? []
+    var out = state
+    out.attributes = state.attributes.filter { config[$0.key] != nil || computed.contains($0.key) }
+    for name in computed where out.attributes[name] == nil { out.attributes[name] = .null }
+    // What AWS does not echo (force_destroy, export_bucket) keeps its configured value.
+    for (name, value) in config where out.attributes[name] == nil && value.isKnown { out.attributes[name] = value }
+    return out
+}
