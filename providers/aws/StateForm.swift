@@ -1,5 +1,6 @@
 /// The two halves of "plan after apply shows no change": the planner compares the planned attributes (the desired ones
-/// plus every computed one) with the recorded state key for key, so the state must hold exactly those keys.
+/// plus every computed one) with the recorded state key for key, so the state must hold exactly those keys, and the
+/// desired values must be in the form `read` reports.
 
 import ProviderKit
 
@@ -13,4 +14,19 @@ func recorded(_ state: ResourceState, _ config: [String: AttributeValue], _ type
     // What AWS does not echo (force_destroy, export_bucket) keeps its configured value.
     for (name, value) in config where out.attributes[name] == nil && value.isKnown { out.attributes[name] = value }
     return out
+}
+
+extension AWSProvider {
+    /// The desired attributes in the form `read` reports them, applied by `plan`, so that a configuration written another
+    /// equivalent way (a DNS name with a trailing dot) plans no change.
+    static func readForm(_ kind: String, _ desired: [String: AttributeValue]) -> [String: AttributeValue] {
+        var desired = desired
+        switch kind {
+        case "route53_record":
+            desired = Route53RecordResource.normalized(desired)
+        default:
+            break
+        }
+        return desired
+    }
 }
