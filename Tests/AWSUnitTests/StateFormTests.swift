@@ -28,4 +28,15 @@ import Testing
         let out = recorded(state, ["alarm_name": "n", "threshold": .double(1)], "aws.cloudwatch_alarm")
         #expect(out.attributes == ["alarm_name": "n", "arn": "arn:x", "threshold": .double(1)])
     }
+
+    @Test func bucketSettingsTakeTheFormS3Reports() {
+        let desired = AWSProvider.readForm("s3_bucket", [
+            "public_access_block": .map(["block_public_acls": true]),
+            "lifecycle_rules": .list([.map(["id": "r", "status": "Enabled", "expiration": .map(["days": 30])])]),
+        ])
+        #expect(desired["public_access_block"] == .map(["block_public_acls": true, "ignore_public_acls": false,
+                                                        "block_public_policy": false, "restrict_public_buckets": false]))
+        #expect(desired["lifecycle_rules"] == .list([.map(["id": "r", "status": "Enabled", "filter": .map(["prefix": ""]),
+                                                           "expiration": .map(["days": 30])])]))
+    }
 }

@@ -18,12 +18,24 @@ func recorded(_ state: ResourceState, _ config: [String: AttributeValue], _ type
 
 extension AWSProvider {
     /// The desired attributes in the form `read` reports them, applied by `plan`, so that a configuration written another
-    /// equivalent way (a DNS name with a trailing dot) plans no change.
+    /// equivalent way (a DNS name with a trailing dot, a public access block naming only some flags) plans no change.
     static func readForm(_ kind: String, _ desired: [String: AttributeValue]) -> [String: AttributeValue] {
         var desired = desired
         switch kind {
         case "route53_record":
             desired = Route53RecordResource.normalized(desired)
+        case "s3_bucket":
+            // Unknown values (references not yet resolved) are left as they are.
+            if case .list(let rules)? = desired["lifecycle_rules"], rules.allSatisfy(\.isKnown) {
+                desired["lifecycle_rules"] = .list(rules.map(S3BucketResource.lifecycleRule))
+            }
+            if case .map(let flags)? = desired["public_access_block"], flags.values.allSatisfy(\.isKnown) {
+                desired["public_access_block"] = S3BucketResource.publicAccessBlock(.map(flags))
+            }
+            if case .map(var sse)? = desired["server_side_encryption"], sse["bucket_key_enabled"]?.boolValue_ == false {
+                sse["bucket_key_enabled"] = nil // S3's default, which read reports as absent
+                desired["server_side_encryption"] = .map(sse)
+            }
         default:
             break
         }
