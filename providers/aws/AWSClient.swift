@@ -173,9 +173,14 @@ public struct AWSClient: Sendable {
                            body: Array(buffer: bytes))
     }
 
-    /// Reads `<Error><Code>…<Message>…` wherever the service puts it; never returns the raw XML.
+    /// Reads `<Error><Code>…<Message>…` wherever the service puts it, or a JSON protocol's `__type`/`message`; never
+    /// returns the raw body.
     static func error(service: String, call: String, response: AWSResponse, credentialSource: String) -> AWSError {
         let xml = response.xml
+        if xml == nil, let json = JSONErrorBody(response) {
+            return AWSError(service: service, call: call, status: response.status, code: json.code, message: json.message,
+                            credentialSource: credentialSource)
+        }
         let code = xml?.find("Code")?.text ?? xml.flatMap { $0.name == "Code" ? $0.text : nil }
         let message = xml?.find("Message")?.text ?? ""
         let fallback = HTTPResponseStatus(statusCode: response.status).reasonPhrase.replacingOccurrences(of: " ", with: "")

@@ -33,6 +33,7 @@ public struct AWSProvider: Provider {
                 request.desired[name] = SecurityRule.attribute(SecurityRule.from(value, selfId: id))
             }
         }
+        request.desired = Self.readForm(request.context.address.kind, request.desired)
         return defaultPlan(request)
     }
 
@@ -59,6 +60,11 @@ public struct AWSProvider: Provider {
         case "subnet": return SubnetResource(ec2: ec2)
         case "security_group": return SecurityGroupResource(ec2: ec2)
         case "s3_bucket": return S3BucketResource(s3: S3(client: client))
+        case "route53_zone": return Route53ZoneResource(route53: Route53(client: client))
+        case "route53_record": return Route53RecordResource(route53: Route53(client: client))
+        case "route53_health_check": return Route53HealthCheckResource(route53: Route53(client: client))
+        case "cloudwatch_alarm": return CloudWatchAlarmResource(cloudwatch: CloudWatch(client: client))
+        case "cloudwatch_log_group": return LogGroupResource(logs: CloudWatchLogs(client: client))
         default:
             throw ProviderError(address: context.address, call: "apply",
                                 message: "the aws provider does not manage \(context.address.type) yet")

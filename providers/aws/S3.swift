@@ -1,4 +1,5 @@
-/// S3 over REST-XML (path-style addressing) and the bucket resource: versioning, default encryption, tags.
+/// S3 over REST-XML (path-style addressing) and the bucket resource: versioning, default encryption, tags; lifecycle
+/// rules, public access block and force_destroy are in S3BucketSettings.swift.
 
 import Crypto
 import Foundation
@@ -74,10 +75,12 @@ struct S3BucketResource: AWSProvider.Resource {
                                       body: "<Tagging xmlns=\"\(S3.namespace)\"><TagSet>\(set)</TagSet></Tagging>")
             }
         }
+        try await applySettings(bucket: bucket, current: current, config)
         guard let state = try await read(context, id: bucket) else {
             throw ProviderError(address: context.address, call: "read", message: "bucket \(bucket) was created but is not there")
         }
-        return state
+        // force_destroy lives only in the state (S3 has no such setting); recorded keeps it.
+        return recorded(state, config, "aws.s3_bucket")
     }
 
     /// The encryption attribute as read back: only the keys S3 reports.
@@ -114,6 +117,8 @@ struct S3BucketResource: AWSProvider.Resource {
             for tag in tagging["TagSet"]?.all("Tag") ?? [] { if let k = tag.value("Key") { tags[k] = .string(tag.value("Value") ?? "") } }
         }
         a["tags"] = .map(tags)
+        a["lifecycle_rules"] = try await readLifecycle(bucket)
+        a["public_access_block"] = try await readPublicAccessBlock(bucket)
         return ResourceState(id: bucket, attributes: a)
     }
 
@@ -125,9 +130,17 @@ struct S3BucketResource: AWSProvider.Resource {
     }
 
     func delete(_ context: ResourceContext, _ prior: ResourceState) async throws {
-        do {
-            _ = try await s3.call("DeleteBucket", "DELETE", bucket: prior.id)
-        } catch let error as AWSError where error.code == "NoSuchBucket" {}
+        let force = prior.attributes["force_destroy"]?.boolValue_ == true
+        // Emptied again when an object lands between the emptying and DeleteBucket; bounded.
+        for attempt in 0..<3 {
+            do {
+                if force { try await empty(prior.id) }
+                _ = try await s3.call("DeleteBucket", "DELETE", bucket: prior.id)
+                return
+            } catch let error as AWSError where error.code == "NoSuchBucket" {
+                return
+            } catch let error as AWSError where error.code == "BucketNotEmpty" && force && attempt < 2 {}
+        }
     }
 
     /// Bucket names are fixed by the stack, so the lookup is by name, checked against the owner tags.
