@@ -84,7 +84,9 @@ public struct AWSProvider: Provider {
     }
 
     public func create(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState {
-        try await named(context, "create") { try await resource(context, region: config["region"]).create(context, config) }
+        try await named(context, "create") {
+            recorded(try await resource(context, region: config["region"]).create(context, config), config, context.address.type)
+        }
     }
 
     public func read(_ context: ResourceContext, _ prior: ResourceState) async throws -> ResourceState? {
@@ -95,7 +97,10 @@ public struct AWSProvider: Provider {
     }
 
     public func update(_ context: ResourceContext, _ prior: ResourceState, _ config: [String: AttributeValue]) async throws -> ResourceState {
-        try await named(context, "update") { try await resource(context, region: config["region"] ?? prior.attributes["region"]).update(context, prior, config) }
+        try await named(context, "update") {
+            let now = try await resource(context, region: config["region"] ?? prior.attributes["region"]).update(context, prior, config)
+            return recorded(now, config, context.address.type)
+        }
     }
 
     public func delete(_ context: ResourceContext, _ prior: ResourceState) async throws {
