@@ -173,11 +173,13 @@ public struct AWSClient: Sendable {
                            body: Array(buffer: bytes))
     }
 
-    /// Reads `<Error><Code>…<Message>…` wherever the service puts it; never returns the raw XML.
+    /// Reads `<Error><Code>…<Message>…` wherever the service puts it (or a JSON protocol's `__type`/`message`); never
+    /// returns the raw body.
     static func error(service: String, call: String, response: AWSResponse, credentialSource: String) -> AWSError {
         let xml = response.xml
-        let code = xml?.find("Code")?.text ?? xml.flatMap { $0.name == "Code" ? $0.text : nil }
-        let message = xml?.find("Message")?.text ?? ""
+        let json = xml == nil ? JSONError(response.body) : nil
+        let code = xml?.find("Code")?.text ?? xml.flatMap { $0.name == "Code" ? $0.text : nil } ?? json?.code
+        let message = xml?.find("Message")?.text ?? json?.message ?? ""
         let fallback = HTTPResponseStatus(statusCode: response.status).reasonPhrase.replacingOccurrences(of: " ", with: "")
         return AWSError(service: service, call: call, status: response.status, code: code ?? fallback,
                         message: message.trimmingCharacters(in: .whitespacesAndNewlines), credentialSource: credentialSource)
