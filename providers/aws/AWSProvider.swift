@@ -23,6 +23,7 @@ public struct AWSProvider: Provider {
     /// The schema's default plan, with security group rules in the one-rule-per-source form `read` reports.
     public func plan(_ request: PlanRequest) async throws -> PlanResponse {
         var request = request
+        request.desired = PlanShape.desired(request, schema: schema.resources[request.context.address.type])
         if request.context.address.kind == "security_group" {
             for name in ["ingress", "egress"] {
                 guard let value = request.desired[name], value.isKnown, value != .null else { continue }
