@@ -58,6 +58,9 @@ public struct AWSProvider: Provider {
         case "subnet": return SubnetResource(ec2: ec2)
         case "security_group": return SecurityGroupResource(ec2: ec2)
         case "s3_bucket": return S3BucketResource(s3: S3(client: client))
+        case "internet_gateway": return InternetGatewayResource(ec2: ec2)
+        case "route_table": return RouteTableResource(ec2: ec2)
+        case "route_table_association": return RouteTableAssociationResource(ec2: ec2)
         default:
             throw ProviderError(address: context.address, call: "apply",
                                 message: "the aws provider does not manage \(context.address.type) yet")
