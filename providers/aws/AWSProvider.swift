@@ -58,6 +58,7 @@ public struct AWSProvider: Provider {
         case "subnet": return SubnetResource(ec2: ec2)
         case "security_group": return SecurityGroupResource(ec2: ec2)
         case "s3_bucket": return S3BucketResource(s3: S3(client: client))
+        case "instance": return InstanceResource(ec2: ec2)
         case "internet_gateway": return InternetGatewayResource(ec2: ec2)
         case "route_table": return RouteTableResource(ec2: ec2)
         case "route_table_association": return RouteTableAssociationResource(ec2: ec2)
