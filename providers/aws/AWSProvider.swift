@@ -62,6 +62,7 @@ public struct AWSProvider: Provider {
         case "internet_gateway": return InternetGatewayResource(ec2: ec2)
         case "route_table": return RouteTableResource(ec2: ec2)
         case "route_table_association": return RouteTableAssociationResource(ec2: ec2)
+        case "launch_template": return LaunchTemplateResource(ec2: ec2)
         default:
             throw ProviderError(address: context.address, call: "apply",
                                 message: "the aws provider does not manage \(context.address.type) yet")
