@@ -25,6 +25,7 @@ public struct AWSProvider: Provider {
     /// The schema's default plan, with security group rules in the one-rule-per-source form `read` reports.
     public func plan(_ request: PlanRequest) async throws -> PlanResponse {
         var request = request
+        request.desired = PlanShape.desired(request, schema: schema.resources[request.context.address.type])
         if request.context.address.kind == "security_group" {
             for name in ["ingress", "egress"] {
                 guard let value = request.desired[name], value.isKnown, value != .null else { continue }
@@ -65,6 +66,11 @@ public struct AWSProvider: Provider {
         case "route53_health_check": return Route53HealthCheckResource(route53: Route53(client: client))
         case "cloudwatch_alarm": return CloudWatchAlarmResource(cloudwatch: CloudWatch(client: client))
         case "cloudwatch_log_group": return LogGroupResource(logs: CloudWatchLogs(client: client))
+        case "instance": return InstanceResource(ec2: ec2)
+        case "internet_gateway": return InternetGatewayResource(ec2: ec2)
+        case "route_table": return RouteTableResource(ec2: ec2)
+        case "route_table_association": return RouteTableAssociationResource(ec2: ec2)
+        case "launch_template": return LaunchTemplateResource(ec2: ec2)
         default:
             throw ProviderError(address: context.address, call: "apply",
                                 message: "the aws provider does not manage \(context.address.type) yet")
