@@ -117,9 +117,10 @@ import Testing
     @Test func ssmImagesAndJSONErrors() {
         #expect(SSM.parameterName("resolve:ssm:/aws/service/x") == "/aws/service/x")
         #expect(SSM.parameterName("ami-123") == nil)
-        let error = JSONError(Array(#"{"__type":"com.amazonaws.ssm#ParameterNotFound","message":"no /x"}"#.utf8))
+        func body(_ text: String) -> AWSResponse { AWSResponse(status: 400, headers: [], body: Array(text.utf8)) }
+        let error = JSONErrorBody(body(#"{"__type":"com.amazonaws.ssm#ParameterNotFound","message":"no /x"}"#))
         #expect(error?.code == "ParameterNotFound" && error?.message == "no /x")
-        #expect(JSONError(Array("<Error/>".utf8)) == nil)
+        #expect(JSONErrorBody(body("<Error/>")) == nil)
         #expect(LaunchShapes.profileName("arn:aws:iam::1:instance-profile/path/web") == "web")
         #expect(LaunchShapes.profileName("web") == "web")
     }
