@@ -100,7 +100,10 @@ extension Provider {
         var planned = request.desired
         var replace: [String] = []
         if let prior = request.prior {
-            for name in resource.forceNewAttributes.sorted() where (prior.attributes[name] ?? .null) != (request.desired[name] ?? .null) {
+            // A computed attribute the stack leaves unset (an address the cloud picks) is not a change.
+            let chosenByProvider = resource.computedAttributes.filter { request.desired[$0] == nil }
+            for name in resource.forceNewAttributes.subtracting(chosenByProvider).sorted()
+            where (prior.attributes[name] ?? .null) != (request.desired[name] ?? .null) {
                 if request.desired[name]?.isKnown == false || prior.attributes[name] != nil || request.desired[name] != nil {
                     replace.append(name)
                 }

@@ -7,12 +7,6 @@ enum PlanShape {
     /// The configuration in the form `read` reports, for comparing with the prior state.
     static func desired(_ request: PlanRequest, schema: ResourceSchema?) -> [String: AttributeValue] {
         var desired = request.desired
-        if let prior = request.prior, let schema {
-            // An attribute AWS chooses when the stack does not (private_ip_address) is no change when left unset.
-            for name in schema.computedAttributes.intersection(schema.forceNewAttributes) where desired[name] == nil {
-                if let value = prior.attributes[name] { desired[name] = value }
-            }
-        }
         let prior = request.prior?.attributes ?? [:]
         switch request.context.address.kind {
         case "instance":
