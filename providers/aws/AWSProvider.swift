@@ -57,6 +57,10 @@ public struct AWSProvider: Provider {
         case "subnet": return SubnetResource(ec2: ec2)
         case "security_group": return SecurityGroupResource(ec2: ec2)
         case "s3_bucket": return S3BucketResource(s3: S3(client: client))
+        case "lb": return LoadBalancerResource(elb: ELBv2(client: client))
+        case "lb_target_group": return TargetGroupResource(elb: ELBv2(client: client))
+        case "lb_listener": return ListenerResource(elb: ELBv2(client: client))
+        case "lb_target_group_attachment": return TargetGroupAttachmentResource(elb: ELBv2(client: client))
         default:
             throw ProviderError(address: context.address, call: "apply",
                                 message: "the aws provider does not manage \(context.address.type) yet")
@@ -116,6 +120,7 @@ public struct AWSProvider: Provider {
             // Inputs AWS does not echo back (region) keep their configured value.
             out.attributes[key] = value
         }
+        out.attributes = ResourceShape.aligned(out.attributes, to: prior)
         return out
     }
 }
