@@ -61,6 +61,8 @@ public struct AWSProvider: Provider {
         case "lb_target_group": return TargetGroupResource(elb: ELBv2(client: client))
         case "lb_listener": return ListenerResource(elb: ELBv2(client: client))
         case "lb_target_group_attachment": return TargetGroupAttachmentResource(elb: ELBv2(client: client))
+        case "autoscaling_group": return AutoScalingGroupResource(autoscaling: AutoScaling(client: client))
+        case "autoscaling_policy": return ScalingPolicyResource(autoscaling: AutoScaling(client: client))
         default:
             throw ProviderError(address: context.address, call: "apply",
                                 message: "the aws provider does not manage \(context.address.type) yet")
