@@ -167,6 +167,20 @@ extension AWSIntegration {
         try await aws.delete(ctx, moved)
     }
 
+    @Test func elbErrorsNameServiceCallAndCode() async throws {
+        let (aws, _) = try Moto.provider()
+        let ctx = Moto.context("lb", "broken")
+        await #expect {
+            _ = try await aws.create(ctx, ["name": "broken", "type": "network", "subnets": .list(["subnet-0000000000000000"]),
+                                           "tags": Moto.tags(ctx)])
+        } throws: { error in
+            let text = "\(error)"
+            // AWS answers SubnetNotFound, moto InvalidSubnetID.NotFound: either way the code, status and message are named.
+            return text.hasPrefix("aws.lb.broken: elasticloadbalancing CreateLoadBalancer failed: ") && text.contains("NotFound (HTTP 400)")
+                && text.contains("subnet-0000000000000000") && !text.contains("<")
+        }
+    }
+
     @Test func targetGroupAttachmentLifecycle() async throws {
         let (aws, endpoint) = try Moto.provider()
         let net = try Balancing.network(endpoint)
