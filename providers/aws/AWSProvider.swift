@@ -71,6 +71,12 @@ public struct AWSProvider: Provider {
         case "route_table": return RouteTableResource(ec2: ec2)
         case "route_table_association": return RouteTableAssociationResource(ec2: ec2)
         case "launch_template": return LaunchTemplateResource(ec2: ec2)
+        case "lb": return LoadBalancerResource(elb: ELBv2(client: client))
+        case "lb_target_group": return TargetGroupResource(elb: ELBv2(client: client))
+        case "lb_listener": return ListenerResource(elb: ELBv2(client: client))
+        case "lb_target_group_attachment": return TargetGroupAttachmentResource(elb: ELBv2(client: client))
+        case "autoscaling_group": return AutoScalingGroupResource(autoscaling: AutoScaling(client: client))
+        case "autoscaling_policy": return ScalingPolicyResource(autoscaling: AutoScaling(client: client))
         default:
             throw ProviderError(address: context.address, call: "apply",
                                 message: "the aws provider does not manage \(context.address.type) yet")
@@ -135,6 +141,7 @@ public struct AWSProvider: Provider {
             // Inputs AWS does not echo back (region) keep their configured value.
             out.attributes[key] = value
         }
+        out.attributes = ResourceShape.aligned(out.attributes, to: prior)
         return out
     }
 }
