@@ -35,11 +35,12 @@ struct StackRun {
         throw Failure("the maifctl executable is not in the build folder; run swift build --build-tests first")
     }
 
-    /// `maifctl VERB stacks/STACK.yaml --target aws --state WORK/state EXTRA…`.
+    /// `maifctl VERB stacks/STACK.yaml (or the absolute path STACK) --target aws --state WORK/state EXTRA…`.
     func maifctl(_ verb: String, _ stack: String, _ extra: [String] = []) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.binary())
-        process.arguments = [verb, "\(repository)/stacks/\(stack).yaml", "--target", "aws", "--state", work + "/state", "--no-color"] + extra
+        let file = stack.hasPrefix("/") ? stack : "\(repository)/stacks/\(stack).yaml"
+        process.arguments = [verb, file, "--target", "aws", "--state", work + "/state", "--no-color"] + extra
         process.currentDirectoryURL = URL(fileURLWithPath: work)
         var environment = ProcessInfo.processInfo.environment
         environment["AWS_ENDPOINT_URL"] = endpoint
@@ -141,7 +142,7 @@ extension AWSIntegration {
 
         // Converged: nothing to do.
         let noop = try run.maifctl("plan", "production", ["--detailed-exitcode"])
-        #expect(noop.status == 0, "\(noop)")
+        #expect(noop.status == 0, "\(noop.output.split(separator: "\n").filter { $0.contains("#") || $0.contains("~") || $0.contains("->") }.joined(separator: "\n"))")
         print("production.yaml → moto: no-op plan \(String(format: "%.1f", noop.seconds)) s")
 
         // Drift made with the AWS CLI: versioning suspended, an extra ingress rule. Plan shows both; apply repairs them.
@@ -162,8 +163,17 @@ extension AWSIntegration {
         #expect(!open22, "the out-of-band ingress rule was removed")
         #expect(try run.maifctl("plan", "production", ["--detailed-exitcode"]).status == 0)
 
-        // Destroy leaves nothing behind.
-        let destroy = try run.maifctl("destroy", "production", ["--auto-approve"])
+        // The access-log bucket is protected by `prevent_destroy`: destroy refuses, and deletes nothing.
+        let refused = try run.maifctl("destroy", "production", ["--auto-approve"])
+        #expect(refused.status == 1 && refused.output.contains("prevent_destroy"), "\(refused)")
+        #expect(try run.instances(stack: "production").count == 3)
+
+        // With the protection lifted in the stack, destroy leaves nothing behind.
+        let unprotected = run.work + "/production.yaml"
+        try String(contentsOfFile: "\(run.repository)/stacks/production.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "prevent_destroy: true", with: "prevent_destroy: false")
+            .write(toFile: unprotected, atomically: true, encoding: .utf8)
+        let destroy = try run.maifctl("destroy", unprotected, ["--auto-approve"])
         try #require(destroy.status == 0, "\(destroy)")
         print("production.yaml → moto: destroy \(String(format: "%.1f", destroy.seconds)) s")
         #expect(try run.instances(stack: "production").isEmpty)
@@ -182,7 +192,7 @@ extension AWSIntegration {
         #expect((try run.aws(["ec2", "describe-internet-gateways", "--filters", "Name=tag:maif:stack,Values=production"])["InternetGateways"] as? [[String: Any]] ?? []).isEmpty)
     }
 
-    @Test func multiRegionStackSpansThreeRegionsWithLatencyRouting() throws {
+    @Test func multiRegionStackSpansThreeRegionsWithGeoRouting() throws {
         let run = try StackRun()
         defer { run.removeWork() }
 
@@ -203,13 +213,17 @@ extension AWSIntegration {
             #expect((policies["ScalingPolicies"] as? [[String: Any]] ?? []).count == 2, "\(region)")
         }
 
-        // Latency routing: one record per region, told apart by set identifier, plus the default.
+        // Geo routing: one record per region, told apart by set identifier and continent, plus the default record.
         let zones = try run.aws(["route53", "list-hosted-zones"])["HostedZones"] as? [[String: Any]] ?? []
         let zone = try #require(zones.first)
         let records = try run.aws(["route53", "list-resource-record-sets", "--hosted-zone-id", zone["Id"] as? String ?? ""])["ResourceRecordSets"] as? [[String: Any]] ?? []
-        let latency = records.filter { $0["Region"] != nil }
-        #expect(Set(latency.compactMap { $0["Region"] as? String }) == ["us-east-1", "eu-west-1", "ap-southeast-1"], "records: \(records)")
-        #expect(Set(latency.compactMap { $0["SetIdentifier"] as? String }).count == 3)
+        var continents: [String: String] = [:]
+        for record in records {
+            guard let id = record["SetIdentifier"] as? String, let geo = record["GeoLocation"] as? [String: Any] else { continue }
+            continents[id] = geo["ContinentCode"] as? String ?? geo["CountryCode"] as? String
+            #expect((record["AliasTarget"] as? [String: Any])?["DNSName"] as? String != nil, "\(id) points at a load balancer")
+        }
+        #expect(continents == ["us-east-1": "NA", "eu-west-1": "EU", "ap-southeast-1": "AS", "default": "*"], "records: \(records)")
 
         #expect(try run.maifctl("plan", "multi-region", ["--detailed-exitcode"]).status == 0)
 

@@ -152,6 +152,14 @@ struct SecurityGroupResource: AWSProvider.Resource {
                 _ = try await ec2.call("AuthorizeSecurityGroup\(direction)", SecurityRule.params(missing, groupId: current.id))
                 changed = true
             }
+            // A rule that exists with another description (AWS's default egress rule has none) keeps its place and
+            // gets the stack's description.
+            let haveByKey = Dictionary(have.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+            let redescribed = wanted.filter { rule in haveByKey[rule.key].map { ($0.description ?? "") != (rule.description ?? "") } ?? false }
+            if !redescribed.isEmpty {
+                _ = try await ec2.call("UpdateSecurityGroupRuleDescriptions\(direction)", SecurityRule.params(redescribed, groupId: current.id))
+                changed = true
+            }
         }
         return changed ? try await readOrFail(context, current.id) : current
     }
