@@ -54,7 +54,7 @@ import Testing
                                                             "canonical_hosted_zone_id": "Z", "name": "a", "ip_address_type": "ipv4",
                                                             "subnets": .list(["s-2", "s-1"]), "region": "us-east-1"])
         let config: [String: AttributeValue] = ["name": "a", "subnets": .list(["s-1", "s-2"]), "region": "us-east-1"]
-        let recorded = ResourceShape.recorded(state, config: config, type: "aws.lb")
+        let recorded = AWSProvider.recorded(state, config, "aws.lb")
         #expect(Set(recorded.attributes.keys) == ["id", "arn", "arn_suffix", "dns_name", "canonical_hosted_zone_id", "name", "subnets", "region"])
         #expect(recorded.attributes["subnets"] == config["subnets"])
     }

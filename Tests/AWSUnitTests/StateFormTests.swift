@@ -25,7 +25,7 @@ import Testing
 
     @Test func recordedStateHoldsWhatTheStackSetAndTheComputedAttributes() {
         let state = ResourceState(id: "n", attributes: ["alarm_name": "n", "arn": "arn:x", "ok_actions": .list([]), "treat_missing_data": .null])
-        let out = recorded(state, ["alarm_name": "n", "threshold": .double(1)], "aws.cloudwatch_alarm")
+        let out = AWSProvider.recorded(state, ["alarm_name": "n", "threshold": .double(1)], "aws.cloudwatch_alarm")
         #expect(out.attributes == ["alarm_name": "n", "arn": "arn:x", "threshold": .double(1)])
     }
 

@@ -97,7 +97,7 @@ public struct AWSProvider: Provider {
 
     public func create(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState {
         try await named(context, "create") {
-            recorded(try await resource(context, region: config["region"]).create(context, config), config, context.address.type)
+            Self.recorded(try await resource(context, region: config["region"]).create(context, config), config, context.address.type)
         }
     }
 
@@ -111,7 +111,7 @@ public struct AWSProvider: Provider {
     public func update(_ context: ResourceContext, _ prior: ResourceState, _ config: [String: AttributeValue]) async throws -> ResourceState {
         try await named(context, "update") {
             let now = try await resource(context, region: config["region"] ?? prior.attributes["region"]).update(context, prior, config)
-            return recorded(now, config, context.address.type)
+            return Self.recorded(now, config, context.address.type)
         }
     }
 
@@ -129,7 +129,9 @@ public struct AWSProvider: Provider {
     }
 
     public func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState? {
-        try await named(context, "find") { try await resource(context, region: config["region"]).find(context, config) }
+        try await named(context, "find") {
+            try await resource(context, region: config["region"]).find(context, config).map { Self.recorded($0, config, context.address.type) }
+        }
     }
 
     /// What `read` reports: the attributes the stack manages (those in the prior state) and the computed ones,

@@ -76,7 +76,7 @@ struct AutoScalingGroupResource: AWSProvider.Resource {
         params["AutoScalingGroupName"] = name
         params.merge(QueryList.params("TargetGroupARNs", QueryList.strings(config["target_group_arns"]))) { $1 }
         _ = try await autoscaling.call("CreateAutoScalingGroup", params)
-        return ResourceShape.recorded(try await readOrFail(context, name), config: config, type: context.address.type)
+        return try await readOrFail(context, name)
     }
 
     func readOrFail(_ context: ResourceContext, _ name: String) async throws -> ResourceState {
@@ -137,7 +137,7 @@ struct AutoScalingGroupResource: AWSProvider.Resource {
         if !changedTags.isEmpty { _ = try await autoscaling.call("CreateOrUpdateTags", AutoScaling.tagParams(name, changedTags)) }
         let removed = have.filter { wanted[$0.key] == nil }
         if !removed.isEmpty { _ = try await autoscaling.call("DeleteTags", AutoScaling.tagParams(name, removed, keysOnly: true)) }
-        return ResourceShape.recorded(try await readOrFail(context, name), config: config, type: context.address.type)
+        return try await readOrFail(context, name)
     }
 
     /// ForceDelete (its instances are terminated with it), then a bounded wait until the group is gone.

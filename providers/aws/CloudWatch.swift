@@ -132,13 +132,13 @@ struct CloudWatchAlarmResource: AWSProvider.Resource {
                 throw ProviderError(address: context.address, call: "monitoring PutMetricAlarm",
                                     message: "an alarm named \(name) already exists in \(cloudwatch.region) and is not this resource's")
             }
-            return recorded(try await put(context, name: name, currentTags: tags, config), config, "aws.cloudwatch_alarm")
+            return try await put(context, name: name, currentTags: tags, config)
         }
         var body = Self.request(config)
         let tags = tagMap(config)
         if !tags.isEmpty { body["Tags"] = CloudWatch.tagList(tags) }
         _ = try await cloudwatch.call("PutMetricAlarm", body)
-        return recorded(try await readOrFail(context, name), config, "aws.cloudwatch_alarm")
+        return try await readOrFail(context, name)
     }
 
     /// Puts the whole alarm again and brings its tags to the configuration (Put ignores Tags for an existing alarm).
@@ -191,8 +191,7 @@ struct CloudWatchAlarmResource: AWSProvider.Resource {
 
     func update(_ context: ResourceContext, _ prior: ResourceState, _ config: [String: AttributeValue]) async throws -> ResourceState {
         let current = try await readOrFail(context, prior.id)
-        return recorded(try await put(context, name: prior.id, currentTags: stringMap(current.attributes["tags"]), config), config,
-                        "aws.cloudwatch_alarm")
+        return try await put(context, name: prior.id, currentTags: stringMap(current.attributes["tags"]), config)
     }
 
     func delete(_ context: ResourceContext, _ prior: ResourceState) async throws {

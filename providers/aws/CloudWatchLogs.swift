@@ -68,7 +68,7 @@ struct LogGroupResource: AWSProvider.Resource {
             changed = true
         }
         // export_bucket is recorded only: CreateExportTask takes the bucket per export, so the group has nothing to set.
-        return recorded(changed ? try await readOrFail(context, name) : current, config, "aws.cloudwatch_log_group")
+        return changed ? try await readOrFail(context, name) : current
     }
 
     func readOrFail(_ context: ResourceContext, _ name: String) async throws -> ResourceState {

@@ -110,7 +110,7 @@ struct LoadBalancerResource: AWSProvider.Resource {
         if !changed.isEmpty {
             _ = try await elb.call("ModifyLoadBalancerAttributes", ["LoadBalancerArn": arn].merging(ELBv2.attributeParams(changed)) { $1 })
         }
-        return ResourceShape.recorded(try await readOrFail(context, arn), config: config, type: context.address.type)
+        return try await readOrFail(context, arn)
     }
 
     /// Waits (bounded) until the load balancer is active; a just-created one may not be visible at first.
@@ -174,7 +174,7 @@ struct LoadBalancerResource: AWSProvider.Resource {
             _ = try await elb.call("ModifyLoadBalancerAttributes", ["LoadBalancerArn": arn].merging(ELBv2.attributeParams(changed)) { $1 })
         }
         try await elb.syncTags(arn, from: stringMap(current["tags"]), to: tagMap(config))
-        return ResourceShape.recorded(try await readOrFail(context, arn), config: config, type: context.address.type)
+        return try await readOrFail(context, arn)
     }
 
     func delete(_ context: ResourceContext, _ prior: ResourceState) async throws {

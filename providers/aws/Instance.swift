@@ -29,7 +29,7 @@ struct InstanceResource: AWSProvider.Resource {
             throw ProviderError(address: context.address, call: "ec2 RunInstances", message: "the response named no instance")
         }
         try await waitForState(context, id, ["running"], timeout: waits.running)
-        return PlanShape.applied(try await readOrFail(context, id), config: config, type: Self.type)
+        return try await readOrFail(context, id)
     }
 
     /// RunInstances parameters other than the image, the token and the tags.

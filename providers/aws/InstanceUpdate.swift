@@ -38,7 +38,7 @@ extension InstanceResource {
         for (_, volume) in current.volumes.sorted(by: { $0.key < $1.key }) {
             try await ec2.syncTags(volume.id, from: volume.tags, to: tagMap(config))
         }
-        return PlanShape.applied(try await readOrFail(context, prior.id), config: config, type: Self.type)
+        return try await readOrFail(context, prior.id)
     }
 
     /// Instance type, user data and EBS optimisation: EC2 changes them only while the instance is stopped, so it

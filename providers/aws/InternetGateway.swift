@@ -13,7 +13,7 @@ struct InternetGatewayResource: AWSProvider.Resource {
             throw ProviderError(address: context.address, call: "ec2 CreateInternetGateway", message: "the response named no gateway")
         }
         if let vpc = config["vpc_id"]?.text { try await attach(id, vpc) }
-        return PlanShape.applied(try await readOrFail(context, id), config: config, type: Self.type)
+        return try await readOrFail(context, id)
     }
 
     func attach(_ id: String, _ vpc: String) async throws {
@@ -64,7 +64,7 @@ struct InternetGatewayResource: AWSProvider.Resource {
             if let wanted { try await attach(prior.id, wanted) }
         }
         try await ec2.syncTags(prior.id, from: stringMap(current.attributes["tags"]), to: tagMap(config))
-        return PlanShape.applied(try await readOrFail(context, prior.id), config: config, type: Self.type)
+        return try await readOrFail(context, prior.id)
     }
 
     func delete(_ context: ResourceContext, _ prior: ResourceState) async throws {

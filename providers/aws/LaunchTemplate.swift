@@ -23,7 +23,7 @@ struct LaunchTemplateResource: AWSProvider.Resource {
         guard let id = xml.value("launchTemplate", "launchTemplateId"), !id.isEmpty else {
             throw ProviderError(address: context.address, call: "ec2 CreateLaunchTemplate", message: "the response named no template")
         }
-        return PlanShape.applied(try await readOrFail(context, id), config: config, type: Self.type)
+        return try await readOrFail(context, id)
     }
 
     /// EC2 resolves `resolve:ssm:` only when it launches; asking SSM now turns a mistyped parameter into an
@@ -165,7 +165,7 @@ struct LaunchTemplateResource: AWSProvider.Resource {
             }
         }
         try await ec2.syncTags(prior.id, from: stringMap(current.attributes["tags"]), to: tagMap(config))
-        return PlanShape.applied(try await readOrFail(context, prior.id), config: config, type: Self.type)
+        return try await readOrFail(context, prior.id)
     }
 
     func delete(_ context: ResourceContext, _ prior: ResourceState) async throws {

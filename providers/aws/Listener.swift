@@ -41,7 +41,7 @@ struct ListenerResource: AWSProvider.Resource {
         guard let arn = xml.queryMembers("Listeners").first?.value("ListenerArn") else {
             throw ProviderError(address: context.address, call: "elasticloadbalancing CreateListener", message: "the response named no listener")
         }
-        return ResourceShape.recorded(try await readOrFail(context, arn), config: config, type: context.address.type)
+        return try await readOrFail(context, arn)
     }
 
     func readOrFail(_ context: ResourceContext, _ arn: String) async throws -> ResourceState {
@@ -77,7 +77,7 @@ struct ListenerResource: AWSProvider.Resource {
             _ = try await elb.call("ModifyListener", ["ListenerArn": prior.id].merging(changed) { $1 })
         }
         try await elb.syncTags(prior.id, from: stringMap(current["tags"]), to: tagMap(config))
-        return ResourceShape.recorded(try await readOrFail(context, prior.id), config: config, type: context.address.type)
+        return try await readOrFail(context, prior.id)
     }
 
     func delete(_ context: ResourceContext, _ prior: ResourceState) async throws {

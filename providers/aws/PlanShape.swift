@@ -66,15 +66,4 @@ enum PlanShape {
         for (key, v) in old where m[key] == nil { m[key] = v }
         return .map(m)
     }
-
-    /// What create and update return: the attributes the configuration sets plus the computed ones, so the
-    /// state recorded after apply is what the next plan computes (`plan` adds exactly the computed attributes).
-    static func applied(_ state: ResourceState, config: [String: AttributeValue], type: String) -> ResourceState {
-        let computed = AWSProviderSchema.provider.resources[type]?.computedAttributes ?? []
-        var out = state
-        out.attributes = state.attributes.filter { config[$0.key] != nil || computed.contains($0.key) }
-        for name in computed where out.attributes[name] == nil { out.attributes[name] = .null }
-        for (key, value) in config where out.attributes[key] == nil { out.attributes[key] = value }
-        return out
-    }
 }

@@ -49,15 +49,6 @@ enum ResourceShape {
         return wanted
     }
 
-    /// What create and update record: the attributes the stack set, shaped like its config, and the computed ones.
-    /// Inputs AWS does not echo back (an attachment's weight) keep their configured value, as in `AWSProvider.managed`.
-    static func recorded(_ state: ResourceState, config: [String: AttributeValue], type: String) -> ResourceState {
-        let computed = AWSProviderSchema.provider.resources[type]?.computedAttributes ?? []
-        var attributes = state.attributes.filter { config[$0.key] != nil || computed.contains($0.key) }
-        for (key, value) in config where attributes[key] == nil && key != "tags" { attributes[key] = value }
-        return ResourceState(id: state.id, attributes: aligned(attributes, to: config))
-    }
-
     /// Whether AWS tags name this stack and address as the owner (the check behind every `find`).
     static func owns(_ tags: [String: String], _ context: ResourceContext) -> Bool {
         tags["maif:stack"] == context.stack && tags["maif:address"] == context.address.description

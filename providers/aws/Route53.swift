@@ -160,7 +160,7 @@ struct Route53ZoneResource: AWSProvider.Resource {
     func finish(_ context: ResourceContext, id: String, _ config: [String: AttributeValue]) async throws -> ResourceState {
         try await route53.syncTags("hostedzone", id, from: try await route53.tags("hostedzone", id), to: tagMap(config))
         // force_destroy lives only in the state (AWS has no such setting); recorded keeps it.
-        return recorded(try await readOrFail(context, id), config, "aws.route53_zone")
+        return try await readOrFail(context, id)
     }
 
     func readOrFail(_ context: ResourceContext, _ id: String) async throws -> ResourceState {
@@ -193,7 +193,7 @@ struct Route53ZoneResource: AWSProvider.Resource {
                                    body: Route53.document("UpdateHostedZoneCommentRequest", Route53.element("Comment", comment.text ?? "")))
         }
         try await route53.syncTags("hostedzone", prior.id, from: stringMap(current.attributes["tags"]), to: tagMap(config))
-        return recorded(try await readOrFail(context, prior.id), config, "aws.route53_zone")
+        return try await readOrFail(context, prior.id)
     }
 
     func delete(_ context: ResourceContext, _ prior: ResourceState) async throws {

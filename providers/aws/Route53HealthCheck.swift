@@ -27,7 +27,7 @@ struct Route53HealthCheckResource: AWSProvider.Resource {
             throw ProviderError(address: context.address, call: "route53 CreateHealthCheck", message: "the answer named no health check")
         }
         try await route53.syncTags("healthcheck", id, from: [:], to: tagMap(config))
-        return recorded(try await readOrFail(context, id), config, "aws.route53_health_check")
+        return try await readOrFail(context, id)
     }
 
     func readOrFail(_ context: ResourceContext, _ id: String) async throws -> ResourceState {
@@ -82,7 +82,7 @@ struct Route53HealthCheckResource: AWSProvider.Resource {
             try await route53.call("UpdateHealthCheck", "POST", "healthcheck/\(prior.id)", body: R.document("UpdateHealthCheckRequest", inner))
         }
         try await route53.syncTags("healthcheck", prior.id, from: stringMap(have["tags"]), to: tagMap(config))
-        return recorded(try await readOrFail(context, prior.id), config, "aws.route53_health_check")
+        return try await readOrFail(context, prior.id)
     }
 
     /// A record set that used the check may still hold it for a moment after its own deletion (HealthCheckInUse).

@@ -195,7 +195,7 @@ struct Route53RecordResource: AWSProvider.Resource {
         let record = Route53RecordSet(config: config)
         try await route53.waitForSync(try await route53.change(zone, [("UPSERT", record)]))
         let id = Self.id(zone: zone, name: record.name, type: record.type, setIdentifier: record.setIdentifier)
-        return recorded(try await readOrFail(context, id), config, "aws.route53_record")
+        return try await readOrFail(context, id)
     }
 
     func readOrFail(_ context: ResourceContext, _ id: String) async throws -> ResourceState {
@@ -226,7 +226,7 @@ struct Route53RecordResource: AWSProvider.Resource {
             ?? [("UPSERT", wanted)]
         try await route53.waitForSync(try await route53.change(zone, changes))
         let id = Self.id(zone: zone, name: wanted.name, type: wanted.type, setIdentifier: wanted.setIdentifier)
-        return recorded(try await readOrFail(context, id), config, "aws.route53_record")
+        return try await readOrFail(context, id)
     }
 
     /// A DELETE must repeat the record set exactly, so it sends what Route 53 holds, not what the stack last wrote.

@@ -63,7 +63,7 @@ struct RouteTableResource: AWSProvider.Resource {
         }
         let state = try await readOrFail(context, id)
         try await syncRoutes(id, have: Route.from(state.attributes["routes"]), config)
-        return PlanShape.applied(try await readOrFail(context, id), config: config, type: Self.type)
+        return try await readOrFail(context, id)
     }
 
     func readOrFail(_ context: ResourceContext, _ id: String) async throws -> ResourceState {
@@ -107,7 +107,7 @@ struct RouteTableResource: AWSProvider.Resource {
         let current = try await readOrFail(context, prior.id)
         try await syncRoutes(prior.id, have: Route.from(current.attributes["routes"]), config)
         try await ec2.syncTags(prior.id, from: stringMap(current.attributes["tags"]), to: tagMap(config))
-        return PlanShape.applied(try await readOrFail(context, prior.id), config: config, type: Self.type)
+        return try await readOrFail(context, prior.id)
     }
 
     func delete(_ context: ResourceContext, _ prior: ResourceState) async throws {
@@ -141,7 +141,7 @@ struct RouteTableAssociationResource: AWSProvider.Resource {
         if try await readOrFail(context, id).attributes["route_table_id"]?.text != table {
             id = try await ec2.call("ReplaceRouteTableAssociation", ["AssociationId": id, "RouteTableId": table]).value("newAssociationId") ?? ""
         }
-        return PlanShape.applied(try await readOrFail(context, id), config: config, type: Self.type)
+        return try await readOrFail(context, id)
     }
 
     /// The explicit association of a subnet, whichever table it is with.
@@ -179,7 +179,7 @@ struct RouteTableAssociationResource: AWSProvider.Resource {
 
     /// Both attributes force a new association; only the region is left, and it cannot change either.
     func update(_ context: ResourceContext, _ prior: ResourceState, _ config: [String: AttributeValue]) async throws -> ResourceState {
-        PlanShape.applied(try await readOrFail(context, prior.id), config: config, type: Self.type)
+        try await readOrFail(context, prior.id)
     }
 
     func delete(_ context: ResourceContext, _ prior: ResourceState) async throws {

@@ -80,7 +80,7 @@ struct S3BucketResource: AWSProvider.Resource {
             throw ProviderError(address: context.address, call: "read", message: "bucket \(bucket) was created but is not there")
         }
         // force_destroy lives only in the state (S3 has no such setting); recorded keeps it.
-        return recorded(state, config, "aws.s3_bucket")
+        return state
     }
 
     /// The encryption attribute as read back: only the keys S3 reports.

@@ -138,7 +138,7 @@ struct ScalingPolicyResource: AWSProvider.Resource {
         let state = try await Poll.until("scaling policy \(policy) of \(group) to be visible", timeout: 30) {
             try await read(group: group, policy: policy)
         }
-        return ResourceShape.recorded(state, config: config, type: context.address.type)
+        return state
     }
 
     func create(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState {
@@ -196,6 +196,6 @@ struct ScalingPolicyResource: AWSProvider.Resource {
     func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState? {
         guard let group = config["auto_scaling_group_name"]?.text, let policy = config["policy_name"]?.text,
               let state = try await read(group: group, policy: policy) else { return nil }
-        return ResourceShape.recorded(state, config: config, type: context.address.type)
+        return state
     }
 }

@@ -4,19 +4,22 @@
 
 import ProviderKit
 
-/// The state to record after a create or update: the attributes the stack set and every computed one (null when AWS
-/// has none), not the defaults of settings the stack leaves to AWS, which would otherwise read as changes to undo.
-func recorded(_ state: ResourceState, _ config: [String: AttributeValue], _ type: String) -> ResourceState {
-    let computed = AWSProviderSchema.provider.resources[type]?.computedAttributes ?? []
-    var out = state
-    out.attributes = state.attributes.filter { config[$0.key] != nil || computed.contains($0.key) }
-    for name in computed where out.attributes[name] == nil { out.attributes[name] = .null }
-    // What AWS does not echo (force_destroy, export_bucket) keeps its configured value.
-    for (name, value) in config where out.attributes[name] == nil && value.isKnown { out.attributes[name] = value }
-    return out
-}
-
 extension AWSProvider {
+    /// The state to record after a create, update or adoption: the attributes the stack set and every computed one
+    /// (null when AWS has none), not the defaults of settings the stack leaves to AWS, which would otherwise read as
+    /// changes to undo.
+    static func recorded(_ state: ResourceState, _ config: [String: AttributeValue], _ type: String) -> ResourceState {
+        let computed = AWSProviderSchema.provider.resources[type]?.computedAttributes ?? []
+        var out = state
+        out.attributes = state.attributes.filter { config[$0.key] != nil || computed.contains($0.key) }
+        for name in computed where out.attributes[name] == nil { out.attributes[name] = .null }
+        // What AWS does not echo (force_destroy, export_bucket) keeps its configured value.
+        for (name, value) in config where out.attributes[name] == nil && value.isKnown { out.attributes[name] = value }
+        // Maps AWS fills with defaults and lists it treats as sets, in the stack's form.
+        out.attributes = ResourceShape.aligned(out.attributes, to: config)
+        return out
+    }
+
     /// The desired attributes in the form `read` reports them, applied by `plan`, so that a configuration written another
     /// equivalent way (a DNS name with a trailing dot, a public access block naming only some flags) plans no change.
     static func readForm(_ kind: String, _ desired: [String: AttributeValue]) -> [String: AttributeValue] {

@@ -44,7 +44,7 @@ struct TargetGroupResource: AWSProvider.Resource {
         if !changed.isEmpty {
             _ = try await elb.call("ModifyTargetGroupAttributes", ["TargetGroupArn": arn].merging(ELBv2.attributeParams(changed)) { $1 })
         }
-        return ResourceShape.recorded(try await readOrFail(context, arn), config: config, type: context.address.type)
+        return try await readOrFail(context, arn)
     }
 
     func readOrFail(_ context: ResourceContext, _ arn: String) async throws -> ResourceState {
@@ -93,7 +93,7 @@ struct TargetGroupResource: AWSProvider.Resource {
             _ = try await elb.call("ModifyTargetGroupAttributes", ["TargetGroupArn": arn].merging(ELBv2.attributeParams(changed)) { $1 })
         }
         try await elb.syncTags(arn, from: stringMap(current["tags"]), to: tagMap(config))
-        return ResourceShape.recorded(try await readOrFail(context, arn), config: config, type: context.address.type)
+        return try await readOrFail(context, arn)
     }
 
     func delete(_ context: ResourceContext, _ prior: ResourceState) async throws {
@@ -159,7 +159,7 @@ struct TargetGroupAttachmentResource: AWSProvider.Resource {
         params["Targets.member.1.AvailabilityZone"] = config["availability_zone"]?.text
         _ = try await elb.call("RegisterTargets", params)
         let state = try await Poll.until("target \(key.targetId) to be registered", timeout: 30) { try await read(key) }
-        return ResourceShape.recorded(state, config: config, type: context.address.type)
+        return state
     }
 
     func read(_ context: ResourceContext, id: String) async throws -> ResourceState? {
@@ -190,7 +190,7 @@ struct TargetGroupAttachmentResource: AWSProvider.Resource {
     /// Everything but `weight` forces a new attachment; the weight is only recorded.
     func update(_ context: ResourceContext, _ prior: ResourceState, _ config: [String: AttributeValue]) async throws -> ResourceState {
         guard let state = try await read(context, id: prior.id) else { return try await create(context, config) }
-        return ResourceShape.recorded(state, config: config, type: context.address.type)
+        return state
     }
 
     func delete(_ context: ResourceContext, _ prior: ResourceState) async throws {
@@ -201,6 +201,6 @@ struct TargetGroupAttachmentResource: AWSProvider.Resource {
     }
 
     func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState? {
-        try await read(Key(config)).map { ResourceShape.recorded($0, config: config, type: context.address.type) }
+        try await read(Key(config))
     }
 }
