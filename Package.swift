@@ -88,6 +88,9 @@ let package = Package(
         // Against moto's server on loopback (scripts/moto.sh, started by scripts/test.sh); checked with the AWS CLI.
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWSProvider", "ProviderKit"]),
         .testTarget(name: "SwarmUnitTests", dependencies: ["SwarmProvider", "ProviderKit"]),
+        // Against a real dockerd swarm (scripts/dockerd.sh, started by scripts/test.sh), through the built maifctl;
+        // checked with the docker CLI.
+        .testTarget(name: "SwarmIntegrationTests", dependencies: ["maifctl"]),
     ],
     swiftLanguageModes: [.v6]
 )
