@@ -234,7 +234,7 @@ final class SwarmStackTests: XCTestCase {
         try assertNothingLeft()
     }
 
-    func testATaskErrorIsReportedAndTheServiceThatNeverRanIsRemovedAgain() throws {
+    func testTaskErrorsAreReportedACreateThatNeverRanIsRemovedAndAFailedUpdateRolledBack() throws {
         try begin("taskerror")
         let missing = try work.write("missing-image.yaml", """
             clusters:
@@ -259,6 +259,16 @@ final class SwarmStackTests: XCTestCase {
         XCTAssertEqual(try plan().actions, ["swarm.service.swarm-cluster.manager": "create", "swarm.service.swarm-cluster.worker": "create"])
         try apply()
         XCTAssertEqual(try lab.taskStates("maif-manager"), ["running"])
+
+        // An update to a missing image: swarm rolls it back (UpdateConfig.FailureAction), and apply says why.
+        let id = try lab.docker(["service", "inspect", "--format", "{{.ID}}", "maif-manager"])
+        let update = try work.maifctl(["apply", "--auto-approve"], overlays: [missing])
+        XCTAssertEqual(update.status, 1, "\(update)")
+        XCTAssertTrue(update.all.contains("the update did not take (rollback"), "\(update)")
+        XCTAssertTrue(update.all.contains("No such image: maif/does-not-exist:1"), "\(update)")
+        XCTAssertEqual(try lab.docker(["service", "inspect", "--format", "{{.ID}}", "maif-manager"]), id)
+        XCTAssertEqual(try lab.docker(["service", "inspect", "--format", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", "maif-manager"]),
+                       "maif/maif-enterprise:latest", "swarm rolled back to the image that runs")
     }
 
     /// Killed while the services start (apply waits for their tasks): the next run finds them by their
