@@ -14,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // Already there through AsyncHTTPClient; named because the swarm provider builds TLS client configurations.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
     ],
     targets: [
         // Diagnostics, source locations, typed values (durations, sizes, …) and the typed stack model.
@@ -45,7 +48,13 @@ let package = Package(
         .target(name: "GCPProvider", dependencies: ["ProviderKit"], path: "providers/gcp"),
         .target(name: "AzureProvider", dependencies: ["ProviderKit"], path: "providers/azure"),
         .target(name: "KubernetesProvider", dependencies: ["ProviderKit"], path: "providers/kubernetes"),
-        .target(name: "SwarmProvider", dependencies: ["ProviderKit"], path: "providers/swarm"),
+        // Docker Engine API v1.41 over a unix socket or TCP with TLS client certificates.
+        .target(name: "SwarmProvider", dependencies: [
+            "ProviderKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], path: "providers/swarm"),
         .target(name: "OnPremProvider", dependencies: ["ProviderKit"], path: "providers/onprem"),
         // Every provider that ships inside maifctl, by name.
         .target(name: "BuiltinProviders", dependencies: [
@@ -78,6 +87,10 @@ let package = Package(
         .testTarget(name: "AWSUnitTests", dependencies: ["AWSProvider", "ProviderKit"]),
         // Against moto's server on loopback (scripts/moto.sh, started by scripts/test.sh); checked with the AWS CLI.
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWSProvider", "ProviderKit", "maifctl"]),
+        .testTarget(name: "SwarmUnitTests", dependencies: ["SwarmProvider", "ProviderKit"]),
+        // Against a real dockerd swarm (scripts/dockerd.sh, started by scripts/test.sh), through the built maifctl;
+        // checked with the docker CLI.
+        .testTarget(name: "SwarmIntegrationTests", dependencies: ["maifctl"]),
     ],
     swiftLanguageModes: [.v6]
 )

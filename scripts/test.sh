@@ -6,9 +6,18 @@ bash scripts/setup.sh
 # Real validators for generated manifests: kubernetes-validate (PyPI, in .venv-tools) and the docker CLI.
 bash scripts/validate-manifests.sh --install
 swift build --build-tests
+stop_servers() {
+    bash scripts/moto.sh stop .build/moto.pid
+    bash scripts/moto.sh stop .build/moto-auth.pid
+    bash scripts/dockerd.sh stop "$PWD/.build/dockerd"
+}
+trap stop_servers EXIT
 # The AWS provider's integration tests talk to moto's server on loopback; a second one checks signatures.
 bash scripts/moto.sh start .build/moto.port .build/moto.pid
 bash scripts/moto.sh start .build/moto-auth.port .build/moto-auth.pid INITIAL_NO_AUTH_ACTION_COUNT=3
-trap 'bash scripts/moto.sh stop .build/moto.pid; bash scripts/moto.sh stop .build/moto-auth.pid' EXIT
 export MOTO_ENDPOINT="http://127.0.0.1:$(cat .build/moto.port)" MOTO_AUTH_ENDPOINT="http://127.0.0.1:$(cat .build/moto-auth.port)"
+# The swarm provider's integration tests talk to a two-node Docker swarm (a manager, a worker in a network namespace).
+bash scripts/dockerd.sh stop "$PWD/.build/dockerd"   # what a run killed before its trap left behind
+DOCKER_TEST_HOST="$(bash scripts/dockerd.sh start "$PWD/.build/dockerd")"
+export DOCKER_TEST_HOST
 swift test --skip-build

@@ -1,5 +1,7 @@
 /// The step executor: walks the plan's DAG with bounded parallelism. A resource starts as soon as what it
 /// depends on is done; deletes run in reverse dependency order; a failure skips only its dependents.
+/// A create-before-destroy replacement destroys the old object only after whatever refers to the resource has been
+/// moved onto the new one (as Terraform does); until then the old object is recorded as deposed (see `deposed(id:)`).
 
 import Foundation
 import Planning
@@ -49,6 +51,8 @@ public enum Executor {
     struct Step: Sendable {
         var change: PlannedChange
         var prerequisites: Set<ResourceAddress>
+        /// The destroy half of a create-before-destroy replacement (counted with the replacement, not on its own).
+        var destroysReplaced = false
     }
 
     public static func apply(_ plan: Plan, providers: [String: any Provider], recorder: StateRecorder,
@@ -60,7 +64,7 @@ public enum Executor {
         var current: [ResourceAddress: [String: AttributeValue]] = [:]
         for c in plan.changes { if let b = c.before { current[c.address] = b.attributes } }
 
-        let steps = buildSteps(plan)
+        var steps = buildSteps(plan)
         var dependents: [ResourceAddress: [ResourceAddress]] = [:]
         var waiting: [ResourceAddress: Int] = [:]
         for (address, step) in steps {
@@ -71,6 +75,7 @@ public enum Executor {
         var failures: [(ResourceAddress, String)] = []
         var skipped: Set<ResourceAddress> = []
         var completed: [ResourceAddress: PlanAction] = [:]
+        var finished = 0
         var interrupted = false
         let inFlight = InFlight()
 
@@ -108,7 +113,8 @@ public enum Executor {
                     running += 1
                     options.onEvent(.started(address, change.action))
                     inFlight.start(address, change.action)
-                    let context = ResourceContext(stack: plan.stack, address: address)
+                    // A deposed object is still the resource's, to its provider.
+                    let context = ResourceContext(stack: plan.stack, address: address.deposedOf ?? address)
                     let schema = provider.schema.resources[address.type]
                     group.addTask {
                         let start = Date()
@@ -141,11 +147,23 @@ public enum Executor {
                             let record = ResourceRecord(address: address, id: state.id, attributes: state.attributes,
                                                         dependencies: change.dependencies)
                             try await recorder.record(record, change: change.action == .create ? .created : .updated)
+                            if let deposed = deposedStep(of: change), let step = steps[deposed] {
+                                if state.id == change.before?.id {
+                                    // The create replaced the object where it stood: there is no old one left to destroy.
+                                    steps[deposed] = nil
+                                    for p in step.prerequisites { dependents[p]?.removeAll { $0 == deposed } }
+                                } else {
+                                    try await recorder.record(ResourceRecord(address: deposed, id: step.change.before!.id,
+                                                                             attributes: step.change.before!.attributes,
+                                                                             dependencies: step.change.dependencies), change: .deleted)
+                                }
+                            }
                         } else {
                             current[address] = nil
                             try await recorder.remove(address)
                         }
-                        completed[address] = change.action
+                        finished += 1
+                        if !steps[address]!.destroysReplaced { completed[address] = change.action }
                         options.onEvent(.finished(address, change.action, seconds: seconds, id: state?.id))
                         for d in dependents[address] ?? [] {
                             waiting[d]! -= 1
@@ -167,7 +185,7 @@ public enum Executor {
         }
         // Moves whose resource had no other change still need their state file renamed.
 
-        if cancellation.isCancelled { interrupted = interrupted || completed.count + failures.count + skipped.count < steps.count }
+        if cancellation.isCancelled { interrupted = interrupted || finished + failures.count + skipped.count < steps.count }
         let verb = plan.isDestroy ? "destroy" : "apply"
         var commit: String?
         do {
@@ -181,7 +199,9 @@ public enum Executor {
     }
 
     /// One step per change that does something. Creates/updates wait for their dependencies;
-    /// a delete waits for the deletes of whatever depended on it.
+    /// a delete waits for the deletes of whatever depended on it. A create-before-destroy replacement gets a second
+    /// step, the destroy of the old object, which waits for everything that refers to the resource; so does the
+    /// delete of a deposed object left by an earlier run.
     static func buildSteps(_ plan: Plan) -> [ResourceAddress: Step] {
         var steps: [ResourceAddress: Step] = [:]
         let active = plan.changes.filter { $0.action != .noop }
@@ -192,11 +212,31 @@ public enum Executor {
                 for d in c.dependencies where actions[d] != nil && actions[d] != .delete { prerequisites.insert(d) }
             }
             steps[c.address] = Step(change: c, prerequisites: prerequisites)
+            if let deposed = deposedStep(of: c) {
+                var destroy = c
+                destroy.address = deposed
+                destroy.action = .delete
+                destroy.after = nil
+                destroy.config = nil
+                destroy.replaceBecause = []
+                destroy.drift = [:]
+                steps[deposed] = Step(change: destroy, prerequisites: [c.address], destroysReplaced: true)
+            }
         }
         for c in active where c.action == .delete {
             for d in c.dependencies where actions[d] == .delete { steps[d]!.prerequisites.insert(c.address) }
         }
+        for address in Array(steps.keys) {
+            guard let base = address.deposedOf else { continue }
+            for c in active where c.address != address && c.dependencies.contains(base) { steps[address]!.prerequisites.insert(c.address) }
+        }
         return steps
+    }
+
+    /// Where the old object of a create-before-destroy replacement is recorded until it is destroyed.
+    static func deposedStep(of change: PlannedChange) -> ResourceAddress? {
+        guard change.action == .replace, change.lifecycle.createBeforeDestroy, let before = change.before else { return nil }
+        return change.address.deposed(id: before.id)
     }
 
     static func descendants(of address: ResourceAddress, _ dependents: [ResourceAddress: [ResourceAddress]]) -> [ResourceAddress] {
@@ -224,18 +264,32 @@ public enum Executor {
             try await provider.delete(context, change.before!)
             return nil
         case .replace:
-            if change.lifecycle.createBeforeDestroy {
-                let created = try await provider.create(context, config ?? [:])
-                // Same id: the create replaced the object where it stood, and there is no old one left to delete.
-                if created.id != change.before!.id { try await provider.delete(context, change.before!) }
-                return created
-            }
+            // The old object's destroy is a step of its own (see `deposedStep(of:)`).
+            if change.lifecycle.createBeforeDestroy { return try await provider.create(context, config ?? [:]) }
             try await provider.delete(context, change.before!)
             return try await provider.create(context, config ?? [:])
         case .noop:
             return change.before
         }
     }
+}
+
+extension ResourceAddress {
+    /// `<address>.deposed-<8 hex digits of the old id>`: the old object of a create-before-destroy replacement, kept
+    /// in state until its destroy has run. Not in the stack, so a later plan destroys it if this run could not.
+    public func deposed(id: String) -> ResourceAddress {
+        ResourceAddress(provider: provider, kind: kind, name: "\(name).\(Self.deposedMarker)\(Digest.sha256(id).prefix(8))")
+    }
+
+    /// The resource a deposed object belonged to; nil for any other address.
+    public var deposedOf: ResourceAddress? {
+        guard let dot = name.lastIndex(of: "."), name[name.index(after: dot)...].hasPrefix(Self.deposedMarker) else { return nil }
+        let suffix = name[name.index(after: dot)...].dropFirst(Self.deposedMarker.count)
+        guard suffix.count == 8, suffix.allSatisfy(\.isHexDigit) else { return nil }
+        return ResourceAddress(provider: provider, kind: kind, name: String(name[..<dot]))
+    }
+
+    static let deposedMarker = "deposed-"
 }
 
 extension PlanAction {

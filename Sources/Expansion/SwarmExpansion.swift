@@ -5,6 +5,10 @@
 /// Where this departs from the guide, and why: the join token is a generated swarm secret mounted into both
 /// services, because a `local` volume exists once per node (a worker never sees the file the manager wrote
 /// into its own maif-data), and swarm runs `command` without a shell, so `$(cat …)` is never expanded.
+///
+/// Configs and secrets cannot change in Swarm: the provider gives each a versioned Docker name (`versioned_name`,
+/// which the services refer to), and a changed one is created beside the old one, the services moved onto it,
+/// then the old one destroyed (create before destroy), as `docker stack deploy` with versioned names does.
 
 import ProviderKit
 import StackModel
@@ -29,9 +33,11 @@ struct SwarmCluster {
 
     static let networkName = "maif-net"
     static let volumeName = "maif-data"
+    static let volumeDriver = "local"
     static let managerName = "maif-manager"
     static let workerName = "maif-worker"
     static let joinTokenName = "maif-join-token"
+    static let configName = "maif-config"
     static let joinTokenLength: Int64 = 48
 
     var network: ResourceAddress { address("network") }
@@ -60,17 +66,17 @@ struct SwarmCluster {
                 "name": .string(Self.networkName), "driver": "overlay", "attachable": true, "labels": labels(network),
             ], origin: cluster.location),
             configResource(clusterYAML),
-            DesiredResource(address: volume, config: ["name": .string(Self.volumeName), "driver": "local", "labels": labels(volume)],
+            DesiredResource(address: volume, config: ["name": .string(Self.volumeName), "driver": .string(Self.volumeDriver), "labels": labels(volume)],
                             origin: cluster.location),
             DesiredResource(address: joinToken, config: [
                 "name": .string(Self.joinTokenName), "generate_length": .int(Self.joinTokenLength), "labels": labels(joinToken),
-            ], origin: cluster.location),
+            ], lifecycle: Self.createBeforeDestroy, origin: cluster.location),
         ]
         for credential in credentials {
             let a = credentialAddress(credential)
             out.resources.append(DesiredResource(address: a, config: [
                 "name": .string(credentialName(credential)), "data_from": .string(credential.source.description), "labels": labels(a),
-            ], origin: stack.disasterRecovery?.location ?? cluster.location))
+            ], lifecycle: Self.createBeforeDestroy, origin: stack.disasterRecovery?.location ?? cluster.location))
         }
 
         let (managerID, managerWarning) = nodeID(managers, service: Self.managerName)
@@ -87,15 +93,20 @@ struct SwarmCluster {
         return out
     }
 
-    /// Configs cannot change: the name carries a digest of the data, and the new one exists before the old goes.
-    func configResource(_ clusterYAML: String) -> DesiredResource {
+    /// Configs and secrets cannot change: the replacement exists before the old one goes, so no task is ever without.
+    static let createBeforeDestroy: ResourceLifecycle = {
         var lifecycle = ResourceLifecycle()
         lifecycle.createBeforeDestroy = true
-        return DesiredResource(address: config, config: [
-            "name": .string("maif-config-" + Digest.sha256(clusterYAML).prefix(12)),
+        return lifecycle
+    }()
+
+    /// cluster.yaml; its Docker name carries a digest of the data (`maif-config-<12 hex>`, from the provider).
+    func configResource(_ clusterYAML: String) -> DesiredResource {
+        DesiredResource(address: config, config: [
+            "name": .string(Self.configName),
             "data": .string(clusterYAML),
             "labels": labels(config),
-        ], lifecycle: lifecycle, origin: cluster.location)
+        ], lifecycle: Self.createBeforeDestroy, origin: cluster.location)
     }
 
     func service(_ role: NodeRole, name: String, nodes: [Node], nodeID: String, credentials: [ContainerWorkload.Credential],
@@ -117,9 +128,13 @@ struct SwarmCluster {
             "Image": .string(ContainerWorkload.image(cluster)),
             "Args": .list(args.map { .string($0) }),
             "Env": .list(env.map { .string($0) }),
-            "Mounts": .list([.map(["Type": "volume", "Source": ref(volume), "Target": .string(ContainerWorkload.dataDirectory)])]),
+            // A node without the volume makes its own copy when a task needs it: with these labels, so it is known as ours.
+            "Mounts": .list([.map([
+                "Type": "volume", "Source": ref(volume), "Target": .string(ContainerWorkload.dataDirectory),
+                "VolumeOptions": .map(["Labels": labels(volume), "DriverConfig": .map(["Name": .string(Self.volumeDriver)])]),
+            ])]),
             "Configs": .list([.map([
-                "ConfigID": ref(config, "id"), "ConfigName": ref(config),
+                "ConfigID": ref(config, "id"), "ConfigName": ref(config, "versioned_name"),
                 "File": .map(["Name": .string(ContainerWorkload.configPath), "UID": "0", "GID": "0", "Mode": .int(0o444)]),
             ])]),
             "Secrets": .list(secrets),
@@ -177,7 +192,7 @@ struct SwarmCluster {
 
     func secretMount(_ secret: ResourceAddress, file: String) -> AttributeValue {
         .map([
-            "SecretID": ref(secret, "id"), "SecretName": ref(secret),
+            "SecretID": ref(secret, "id"), "SecretName": ref(secret, "versioned_name"),
             "File": .map(["Name": .string(file), "UID": "0", "GID": "0", "Mode": .int(0o444)]),
         ])
     }

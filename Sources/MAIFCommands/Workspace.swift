@@ -155,6 +155,15 @@ struct Workspace {
             if let v = stack.clouds.aws?.secretAccessKey { s["secret_access_key"] = .string(v.description) }
             if let v = stack.clouds.aws?.sessionToken { s["session_token"] = .string(v.description) }
             return s
+        case "swarm":
+            // DOCKER_HOST and its companions override these in the provider, as they override a docker context.
+            guard let cloud = stack.clouds.swarm else { return [:] }
+            var settings: [String: AttributeValue] = [:]
+            if let host = cloud.host { settings["host"] = .string(host) }
+            if let path = cloud.certPath { settings["cert_path"] = .string(path) }
+            if let verify = cloud.tlsVerify { settings["tls_verify"] = .bool(verify) }
+            if let wait = cloud.waitForRunning { settings["wait_for_running"] = .double(wait.seconds) }
+            return settings
         case "onprem":
             guard let cloud = stack.clouds.onprem else { return [:] }
             var settings: [String: AttributeValue] = ["strict_host_key_checking": .bool(cloud.strictHostKeyChecking)]

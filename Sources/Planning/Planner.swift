@@ -160,8 +160,11 @@ public enum Planner {
                 if let record {
                     for name in resource.lifecycle.ignoreChanges { resolved[name] = record.attributes[name] }
                 }
+                // Sensitive values are recorded only as keyed hashes: the provider compares like with like.
+                let schema = provider.schema.resources[address.type]
+                let comparable = Sensitive.redact(resolved, schema: schema, key: options.secretKey)
                 let request = PlanRequest(context: ResourceContext(stack: stack, address: address), prior: record?.resourceState,
-                                          desired: resolved)
+                                          desired: comparable)
                 let response: PlanResponse
                 do {
                     response = try await provider.plan(request)
@@ -184,7 +187,7 @@ public enum Planner {
                         change.action = .replace
                         // A replacement is a new object: plan it as a create, so computed values (ids) it cannot keep
                         // show as unknown and what refers to them waits for apply.
-                        if forced, let fresh = try? await provider.plan(PlanRequest(context: request.context, prior: nil, desired: resolved)) {
+                        if forced, let fresh = try? await provider.plan(PlanRequest(context: request.context, prior: nil, desired: comparable)) {
                             planned = Sensitive.redact(fresh.planned, schema: provider.schema.resources[address.type], key: options.secretKey)
                             change.after = planned
                         }

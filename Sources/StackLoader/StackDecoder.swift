@@ -104,6 +104,8 @@ struct StackDecoder {
             var c = SwarmCloud()
             c.host = s.string("host")
             c.certPath = s.string("cert_path")
+            c.tlsVerify = s.bool("tls_verify")
+            c.waitForRunning = s.duration("wait_for_running")
             return c
         }
         clouds.onprem = r.object("onprem", "clouds.onprem") { o in

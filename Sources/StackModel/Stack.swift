@@ -206,6 +206,10 @@ public struct KubernetesCloud: Sendable, Equatable {
 public struct SwarmCloud: Sendable, Equatable {
     public var host: String?
     public var certPath: String?
+    /// Check the daemon's certificate against cert_path/ca.pem (the default with a cert_path).
+    public var tlsVerify: Bool?
+    /// How long apply waits for a service's tasks to run; nil does not wait (as `docker stack deploy`).
+    public var waitForRunning: TimeSpan?
     public init() {}
 }
 

@@ -180,4 +180,66 @@ final class LifecycleOptionsTests: EngineTestCase {
         let next = try await sandbox.plan(stack("motd"))
         XCTAssertEqual(next.plan?.pendingActions, [:])
     }
+
+    /// Terraform's order for create_before_destroy: the new object, then whatever refers to it, then the old one goes,
+    /// so an object that cannot be removed while in use (a swarm config) is never removed while in use.
+    func testCreateBeforeDestroyDestroysTheOldObjectOnlyAfterWhatRefersToItHasMoved() async throws {
+        let stack = { (version: Int) in """
+            stack: {name: shop}
+            clouds: {local: {root: deploy}}
+            resources:
+              - type: local.null
+                name: config
+                properties: {triggers: {version: \(version)}}
+                lifecycle: {create_before_destroy: true}
+              - type: local.file
+                name: service
+                properties: {path: service.conf, content: "config ${local.null.config.id}"}
+            """
+        }
+        _ = try await sandbox.apply(stack(1))
+        let log = CallLog()
+        let applied = try await sandbox.apply(stack(2), log: log)
+        XCTAssertEqual(applied.plan.pendingActions, ["local.null.config": .replace, "local.file.service": .update])
+        XCTAssertTrue(applied.succeeded, "\(applied.failures)")
+        XCTAssertEqual(log.changes, ["create local.null.config", "update local.file.service", "delete local.null.config"])
+        XCTAssertEqual(applied.completedActions, ["local.null.config": .replace, "local.file.service": .update],
+                       "the old object's destroy is part of the replacement, not a change of its own")
+        XCTAssertEqual(try sandbox.recordedState("shop").addresses, ["local.file.service", "local.null.config"])
+        let next = try await sandbox.plan(stack(2))
+        XCTAssertEqual(next.plan?.pendingActions, [:])
+    }
+
+    /// When what refers to the resource fails to move, the old object stays (it may still be in use) and is recorded as
+    /// deposed; the next apply moves the dependent first and then destroys it.
+    func testAnOldObjectKeptBecauseItsDependentFailedIsDestroyedByTheNextApply() async throws {
+        let stack = { (version: Int, fail: Bool, delay: Int) in """
+            stack: {name: shop}
+            resources:
+              - type: local.null
+                name: config
+                properties: {triggers: {version: \(version)}}
+                lifecycle: {create_before_destroy: true}
+              - type: local.null
+                name: service
+                properties: {fail: \(fail), delay_ms: \(delay)}
+                depends_on: [local.null.config]
+            """
+        }
+        _ = try await sandbox.apply(stack(1, false, 0))
+        let oldID = try XCTUnwrap(try sandbox.recordedState("shop").record("local.null.config")?.id)
+        let failed = try await sandbox.apply(stack(2, true, 0))
+        XCTAssertEqual(failed.failures.map(\.address.description), ["local.null.service"])
+        let deposed = ResourceAddress(provider: "local", kind: "null", name: "config").deposed(id: oldID)
+        XCTAssertEqual(failed.result?.skipped, [deposed])
+        XCTAssertEqual(try sandbox.recordedState("shop").record(deposed.description)?.id, oldID, "the old object is still known")
+        XCTAssertEqual(deposed.deposedOf?.description, "local.null.config")
+
+        let log = CallLog()
+        let repaired = try await sandbox.apply(stack(2, false, 1), log: log)
+        XCTAssertEqual(repaired.plan.pendingActions, [deposed.description: .delete, "local.null.service": .update])
+        XCTAssertTrue(repaired.succeeded, "\(repaired.failures)")
+        XCTAssertEqual(log.changes, ["update local.null.service", "delete local.null.config"], "the dependent moves first")
+        XCTAssertEqual(try sandbox.recordedState("shop").addresses, ["local.null.config", "local.null.service"])
+    }
 }

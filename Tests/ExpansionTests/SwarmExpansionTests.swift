@@ -36,7 +36,12 @@ final class SwarmExpansionTests: XCTestCase {
             "MAIF_NODE_ID=maif-manager", "AWS_ACCESS_KEY_ID_FILE=/run/secrets/maif-aws-access-key-id",
             "AWS_SECRET_ACCESS_KEY_FILE=/run/secrets/maif-aws-secret-access-key",
         ])
-        XCTAssertEqual(spec[path: "TaskTemplate.ContainerSpec.Mounts"], .list([.map(["Type": "volume", "Source": "maif-data", "Target": "/data"])]))
+        let mount = try XCTUnwrap(spec[path: "TaskTemplate.ContainerSpec.Mounts"]?.listValue?.first)
+        XCTAssertEqual(mount[path: "Type"], "volume")
+        XCTAssertEqual(mount[path: "Source"], "maif-data")
+        XCTAssertEqual(mount[path: "Target"], "/data")
+        XCTAssertEqual(mount[path: "VolumeOptions.Labels"]?.mapValue?["maif.address"], "swarm.volume.swarm-cluster",
+                       "a node's own copy of the volume, made for its tasks, is labelled as the stack's")
         let config = try XCTUnwrap(spec[path: "TaskTemplate.ContainerSpec.Configs"]?.listValue?.first)
         XCTAssertEqual(config[path: "File"]?.mapValue?["Name"], "/config/cluster.yaml")
         XCTAssertEqual(config[path: "ConfigID"], .unknown, "known once the config exists")
@@ -67,7 +72,10 @@ final class SwarmExpansionTests: XCTestCase {
         let config = try XCTUnwrap(planned["swarm.config.swarm-cluster"])
         let data = try XCTUnwrap(config["data"]?.stringValue)
         XCTAssertTrue(data.contains("name: swarm-cluster"), data)
-        XCTAssertEqual(config["name"], .string("maif-config-" + Digest.sha256(data).prefix(12)), "configs are immutable: a new content is a new name")
+        XCTAssertEqual(config["name"], "maif-config")
+        XCTAssertEqual(config["versioned_name"], .string("maif-config-" + Digest.sha256(data).prefix(12)),
+                       "configs are immutable: a new content is a new Docker name, known at plan time")
+        XCTAssertEqual(planned["swarm.secret.swarm-cluster.join-token"]?["versioned_name"], .unknown, "secrets count their versions at apply")
         XCTAssertEqual(planned["swarm.volume.swarm-cluster"]?["name"], "maif-data")
         XCTAssertEqual(planned["swarm.secret.swarm-cluster.join-token"]?["generate_length"], 48)
         XCTAssertEqual(planned["swarm.secret.swarm-cluster.aws-access-key-id"]?["data_from"], "env:AWS_ACCESS_KEY_ID")
@@ -92,6 +100,19 @@ final class SwarmExpansionTests: XCTestCase {
         let needs = (["swarm.config.swarm-cluster", "swarm.network.swarm-cluster", "swarm.volume.swarm-cluster"] + secrets).sorted()
         XCTAssertEqual(edges["swarm.service.swarm-cluster.manager"], needs)
         XCTAssertEqual(edges["swarm.service.swarm-cluster.worker"], needs)
+    }
+
+    /// A changed config or secret must exist before the services move onto it, and the old one go only after.
+    func testConfigsAndSecretsAreReplacedCreateBeforeDestroyAndReferredToByVersionedName() throws {
+        let expansion = try PlatformFixture.expand(Self.stackFile, provider: "swarm")
+        for resource in expansion.resources where ["config", "secret"].contains(resource.address.kind) {
+            XCTAssertTrue(resource.lifecycle.createBeforeDestroy, resource.address.description)
+        }
+        let manager = try XCTUnwrap(expansion.resources.first { $0.address.description == "swarm.service.swarm-cluster.manager" })
+        let container = manager.config["spec"]?[path: "TaskTemplate.ContainerSpec"]
+        XCTAssertEqual(container?[path: "Configs"]?.listValue?.first?[path: "ConfigName"], "${swarm.config.swarm-cluster.versioned_name}")
+        XCTAssertEqual(container?[path: "Secrets"]?.listValue?.first?[path: "SecretName"],
+                       "${swarm.secret.swarm-cluster.join-token.versioned_name}")
     }
 
     func testASwarmWithoutManagerIsAnError() throws {
@@ -160,16 +181,21 @@ final class SwarmExpansionTests: XCTestCase {
 /// creates itself (network, volume, config, secrets) are `external`, as they are to a stack deployed beside them.
 enum Compose {
     static func file(from resources: [DesiredResource], planned: [String: [String: AttributeValue]]) -> AttributeValue {
-        /// `${swarm.x.y.id}` or `${swarm.x.y.name}` → the planned name of swarm.x.y: compose refers to objects by name.
+        /// `${swarm.x.y.id}` or `${swarm.x.y.versioned_name}` → the Docker name of swarm.x.y: compose refers to objects
+        /// by name (the versioned one where it is known at plan time).
         func name(_ value: AttributeValue?) -> AttributeValue {
             guard let text = value?.stringValue, let ref = References.find(in: .string(text)).first else { return value ?? .null }
-            return planned[ref.address.description]?["name"] ?? .null
+            return dockerName(planned[ref.address.description] ?? [:])
+        }
+        func dockerName(_ attributes: [String: AttributeValue]) -> AttributeValue {
+            if case .string(let versioned)? = attributes["versioned_name"] { return .string(versioned) }
+            return attributes["name"] ?? .null
         }
         var services: [String: AttributeValue] = [:]
         var external: [String: [String: AttributeValue]] = ["networks": [:], "volumes": [:], "configs": [:], "secrets": [:]]
         for resource in resources {
             let kind = resource.address.kind + "s"
-            if kind != "services", let n = planned[resource.address.description]?["name"]?.stringValue {
+            if kind != "services", let n = dockerName(planned[resource.address.description] ?? [:]).stringValue {
                 external[kind]?[n] = .map(["external": true])
                 continue
             }
