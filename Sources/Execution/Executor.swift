@@ -173,7 +173,7 @@ public enum Executor {
                         failures.append((address, "recording state failed: \(error)"))
                     }
                 case .failure(let error):
-                    let message = (error as? ProviderError)?.description ?? "\(address): \(change.action.verb) failed: \(error)"
+                    let message = ProviderError.describe(error, at: address, during: change.action.verb)
                     failures.append((address, message))
                     options.onEvent(.failed(address, change.action, message: message))
                     for d in descendants(of: address, dependents) where skipped.insert(d).inserted {

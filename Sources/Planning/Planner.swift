@@ -169,7 +169,7 @@ public enum Planner {
                 do {
                     response = try await provider.plan(request)
                 } catch {
-                    diagnostics.append(.error("provider-plan-failed", "\(address): plan failed: \(error)", at: resource.origin))
+                    diagnostics.append(.error("provider-plan-failed", ProviderError.describe(error, at: address, during: "plan"), at: resource.origin))
                     continue
                 }
                 var planned = Sensitive.redact(response.planned, schema: provider.schema.resources[address.type], key: options.secretKey)

@@ -35,7 +35,7 @@ enum Refresher {
                 if next < addresses.count { launch() }
                 switch outcome {
                 case .failure(let error):
-                    diagnostics.append(.error("refresh-failed", "\(address): read failed: \(error)",
+                    diagnostics.append(.error("refresh-failed", ProviderError.describe(error, at: address, during: "read"),
                                               hint: "use --refresh=false to plan from recorded state only", at: nil))
                 case .success(nil):
                     result[address] = nil

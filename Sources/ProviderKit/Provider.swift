@@ -135,8 +135,17 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        if let address { return "\(address): \(call) failed: \(message)" }
-        return "\(call) failed: \(message)"
+        if let address { return "\(address): \(detail)" }
+        return detail
+    }
+
+    /// The call and the message, without the address (for lines that already start with it).
+    public var detail: String { "\(call) failed: \(message)" }
+
+    /// What went wrong with `address`, naming it once: "ADDRESS: CALL failed: MESSAGE".
+    public static func describe(_ error: any Error, at address: ResourceAddress, during verb: String) -> String {
+        if let e = error as? ProviderError, e.address == nil || e.address == address { return "\(address): \(e.detail)" }
+        return "\(address): \(verb) failed: \(error)"
     }
 }
 

@@ -35,4 +35,13 @@ final class DefaultPlanTests: XCTestCase {
         XCTAssertEqual(image.requiresReplace, ["image"])
         XCTAssertEqual(image.planned["private_ip"], .unknown, "a new VM gets a new address")
     }
+
+    func testAFailureNamesTheResourceOnce() {
+        let address = context.address
+        let error = ProviderError(address: address, call: "ec2 RunInstances", message: "InsufficientInstanceCapacity (HTTP 500)")
+        XCTAssertEqual(ProviderError.describe(error, at: address, during: "create"),
+                       "test.vm.a: ec2 RunInstances failed: InsufficientInstanceCapacity (HTTP 500)")
+        struct Plain: Error {}
+        XCTAssertEqual(ProviderError.describe(Plain(), at: address, during: "read"), "test.vm.a: read failed: Plain()")
+    }
 }

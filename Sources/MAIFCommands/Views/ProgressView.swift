@@ -15,7 +15,9 @@ enum ProgressView {
         case let .finished(address, action, seconds, id):
             line = quiet ? nil : "\(address): \(noun(action)) complete after \(format(seconds))\(id.map { " [id=\($0)]" } ?? "")"
         case let .failed(address, action, message):
-            line = "\(address): \(noun(action)) failed: \(message)"
+            // The message names the address already ("ADDRESS: CALL failed: …"): say it once.
+            let prefix = "\(address): "
+            line = "\(address): \(noun(action)) failed: \(message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message)"
         case let .skipped(address, _, because):
             line = "\(address): Skipped because \(because) failed"
         }
