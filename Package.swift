@@ -69,6 +69,9 @@ let package = Package(
         ]),
         .executableTarget(name: "maifctl", dependencies: ["MAIFCommands"]),
 
+        // What the end-to-end suites share: finding the built maifctl and running processes bounded in time.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+
         .testTarget(name: "StackLoaderTests", dependencies: ["StackLoader", "StackModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EngineTests", dependencies: [
             "StackLoader", "StackModel", "ProviderKit", "Expansion", "ResourceGraph", "Planning", "StateStore",
@@ -81,16 +84,16 @@ let package = Package(
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "ProviderKit"]),
         .testTarget(name: "CLITests", dependencies: ["MAIFCommands"]),
         // End to end through the built maifctl: crashes, concurrent runs, remotes, secrets, saved plans.
-        .testTarget(name: "StateSafetyTests", dependencies: ["maifctl"]),
+        .testTarget(name: "StateSafetyTests", dependencies: ["maifctl", "TestSupport"]),
         // Against real sshd processes on loopback addresses, started by scripts/sshd-hosts.sh.
-        .testTarget(name: "OnPremIntegrationTests", dependencies: ["OnPremProvider", "ProviderKit", "maifctl"]),
+        .testTarget(name: "OnPremIntegrationTests", dependencies: ["OnPremProvider", "ProviderKit", "maifctl", "TestSupport"]),
         .testTarget(name: "AWSUnitTests", dependencies: ["AWSProvider", "ProviderKit"]),
         // Against moto's server on loopback (scripts/moto.sh, started by scripts/test.sh); checked with the AWS CLI.
-        .testTarget(name: "AWSIntegrationTests", dependencies: ["AWSProvider", "ProviderKit", "maifctl"]),
+        .testTarget(name: "AWSIntegrationTests", dependencies: ["AWSProvider", "ProviderKit", "maifctl", "TestSupport"]),
         .testTarget(name: "SwarmUnitTests", dependencies: ["SwarmProvider", "ProviderKit"]),
         // Against a real dockerd swarm (scripts/dockerd.sh, started by scripts/test.sh), through the built maifctl;
         // checked with the docker CLI.
-        .testTarget(name: "SwarmIntegrationTests", dependencies: ["maifctl"]),
+        .testTarget(name: "SwarmIntegrationTests", dependencies: ["maifctl", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@
 /// moto, keys in the environment the stack names), then checked with the AWS CLI: what AWS would show a reviewer.
 
 import Foundation
+import TestSupport
 import Testing
 
 /// `maifctl` run as a process against moto, in a temporary working directory with its own state.
@@ -17,49 +18,15 @@ struct StackRun {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
     }
 
-    struct Result: CustomStringConvertible {
-        var status: Int32, output: String, seconds: Double
-        var description: String { "exit \(status) after \(String(format: "%.1f", seconds)) s:\n\(output)" }
-    }
-
-    static func binary() throws -> String {
-        final class Marker {}
-        for start in [Bundle(for: Marker.self).bundleURL, Bundle.main.bundleURL] {
-            var dir = start.standardizedFileURL
-            for _ in 0..<6 {
-                let candidate = dir.appendingPathComponent("maifctl").path
-                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-                dir = dir.deletingLastPathComponent()
-            }
-        }
-        throw Failure("the maifctl executable is not in the build folder; run swift build --build-tests first")
-    }
-
-    /// `maifctl VERB stacks/STACK.yaml (or the absolute path STACK) --target aws --state WORK/state EXTRA…`.
-    func maifctl(_ verb: String, _ stack: String, _ extra: [String] = []) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.binary())
+    /// `maifctl VERB stacks/STACK.yaml (or the absolute path STACK) --target aws --state WORK/state EXTRA…`, pointed at moto
+    /// with keys in the environment the stack names, and no profile of this machine's.
+    func maifctl(_ verb: String, _ stack: String, _ extra: [String] = []) throws -> ProcessOutput {
         let file = stack.hasPrefix("/") ? stack : "\(repository)/stacks/\(stack).yaml"
-        process.arguments = [verb, file, "--target", "aws", "--state", work + "/state", "--no-color"] + extra
-        process.currentDirectoryURL = URL(fileURLWithPath: work)
-        var environment = ProcessInfo.processInfo.environment
-        environment["AWS_ENDPOINT_URL"] = endpoint
-        environment["AWS_ACCESS_KEY_ID"] = "testing"
-        environment["AWS_SECRET_ACCESS_KEY"] = "testing"
-        environment["HOME"] = work  // no profile of the machine's leaks in
-        process.environment = environment
-        let log = work + "/maifctl-\(UUID().uuidString.prefix(6)).log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        defer { try? handle.close() }
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        let start = Date()
-        try process.run()
-        process.waitUntilExit()
-        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        return Result(status: process.terminationStatus, output: output, seconds: Date().timeIntervalSince(start))
+        return try RunningProcess.run(try MaifctlBinary.locate(),
+                                      [verb, file, "--target", "aws", "--state", work + "/state", "--no-color"] + extra,
+                                      environment: ["AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                                                    "AWS_SECRET_ACCESS_KEY": "testing", "HOME": work],
+                                      in: work, timeout: 600)
     }
 
     /// The AWS CLI against moto in `region`, its JSON output parsed.
@@ -86,7 +53,7 @@ extension AWSIntegration {
 
         let apply = try run.maifctl("apply", "production", ["--auto-approve"])
         try #require(apply.status == 0, "\(apply)")
-        let calls = apply.output.split(separator: "\n").first { $0.hasPrefix("Provider calls") } ?? "?"
+        let calls = apply.all.split(separator: "\n").first { $0.hasPrefix("Provider calls") } ?? "?"
         print("production.yaml → moto: apply \(String(format: "%.1f", apply.seconds)) s; \(calls)")
 
         // Instances: one per node, with the cluster's type, in the stack's subnets, tagged with their owner.
@@ -142,7 +109,7 @@ extension AWSIntegration {
 
         // Converged: nothing to do.
         let noop = try run.maifctl("plan", "production", ["--detailed-exitcode"])
-        #expect(noop.status == 0, "\(noop.output.split(separator: "\n").filter { $0.contains("#") || $0.contains("~") || $0.contains("->") }.joined(separator: "\n"))")
+        #expect(noop.status == 0, "\(noop.all.split(separator: "\n").filter { $0.contains("#") || $0.contains("~") || $0.contains("->") }.joined(separator: "\n"))")
         print("production.yaml → moto: no-op plan \(String(format: "%.1f", noop.seconds)) s")
 
         // Drift made with the AWS CLI: versioning suspended, an extra ingress rule. Plan shows both; apply repairs them.
@@ -152,7 +119,7 @@ extension AWSIntegration {
         _ = try run.aws(["ec2", "authorize-security-group-ingress", "--group-id", nodesGroup, "--protocol", "tcp", "--port", "22", "--cidr", "0.0.0.0/0"])
         let drift = try run.maifctl("plan", "production", ["--detailed-exitcode"])
         #expect(drift.status == 2, "\(drift)")
-        #expect(drift.output.contains("aws.s3_bucket.maif-backups-primary") && drift.output.contains("aws.security_group.production-cluster.nodes"), "\(drift)")
+        #expect(drift.all.contains("aws.s3_bucket.maif-backups-primary") && drift.all.contains("aws.security_group.production-cluster.nodes"), "\(drift)")
         let repair = try run.maifctl("apply", "production", ["--auto-approve"])
         #expect(repair.status == 0, "\(repair)")
         #expect(try run.aws(["s3api", "get-bucket-versioning", "--bucket", "maif-backups-primary"])["Status"] as? String == "Enabled")
@@ -165,7 +132,7 @@ extension AWSIntegration {
 
         // The access-log bucket is protected by `prevent_destroy`: destroy refuses, and deletes nothing.
         let refused = try run.maifctl("destroy", "production", ["--auto-approve"])
-        #expect(refused.status == 1 && refused.output.contains("prevent_destroy"), "\(refused)")
+        #expect(refused.status == 1 && refused.all.contains("prevent_destroy"), "\(refused)")
         #expect(try run.instances(stack: "production").count == 3)
 
         // With the protection lifted in the stack, destroy leaves nothing behind.
@@ -198,7 +165,7 @@ extension AWSIntegration {
 
         let apply = try run.maifctl("apply", "multi-region", ["--auto-approve"])
         try #require(apply.status == 0, "\(apply)")
-        let calls = apply.output.split(separator: "\n").first { $0.hasPrefix("Provider calls") } ?? "?"
+        let calls = apply.all.split(separator: "\n").first { $0.hasPrefix("Provider calls") } ?? "?"
         print("multi-region.yaml → moto: apply \(String(format: "%.1f", apply.seconds)) s; \(calls)")
 
         // Each cluster is in its own region: its VPC, three instances and its load balancer are there, not elsewhere.

@@ -5,6 +5,7 @@
 /// machine's filesystem. Everything is checked over ssh, as on real hosts.
 
 import Foundation
+import TestSupport
 import XCTest
 
 final class HybridStackApplyTests: XCTestCase {
@@ -23,7 +24,7 @@ final class HybridStackApplyTests: XCTestCase {
             return XCTFail("cannot start the sshd test hosts: \(error) — run scripts/sshd-hosts.sh start 4 DIR to see why")
         }
         defer { lab.stop() }
-        let maifctl = try MaifctlLocator.locate()
+        let maifctl = try MaifctlBinary.locate()
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let work = lab.directory + "/work"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -44,7 +45,7 @@ final class HybridStackApplyTests: XCTestCase {
 
         func maif(_ verb: String, _ extra: [String] = []) -> Run {
             let start = Date()
-            let result = SSHLab.run(maifctl.path, [verb, repository + "/stacks/hybrid.yaml", work + "/lab.yaml", "--var", "ssh_user=root",
+            let result = SSHLab.run(maifctl, [verb, repository + "/stacks/hybrid.yaml", work + "/lab.yaml", "--var", "ssh_user=root",
                                                    "--target", "onprem", "--state", work + "/state", "--no-color"] + extra)
             let run = Run(status: result.status, output: result.output, seconds: Date().timeIntervalSince(start))
             print("maifctl \(verb) \(extra.joined(separator: " ")): exit \(run.status) in \(String(format: "%.2f", run.seconds)) s")
@@ -109,21 +110,5 @@ extension HybridStackApplyTests {
     static func sshMasters() -> [String] {
         let output = SSHLab.run("/usr/bin/pgrep", ["-a", "-f", "^ssh: .*maif-ssh-"]).output
         return output.split(separator: "\n").map(String.init).sorted()
-    }
-}
-
-/// The built `maifctl`, next to the test bundle in the build folder (this target depends on it).
-enum MaifctlLocator {
-    static func locate() throws -> URL {
-        final class Marker {}
-        for start in [Bundle(for: Marker.self).bundleURL, Bundle.main.bundleURL] {
-            var dir = start.standardizedFileURL
-            for _ in 0..<6 {
-                let candidate = dir.appendingPathComponent("maifctl")
-                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-                dir = dir.deletingLastPathComponent()
-            }
-        }
-        throw SSHLab.Failure(description: "the maifctl executable is not in the build folder; run swift build --build-tests first")
     }
 }

@@ -2,6 +2,7 @@
 
 import Foundation
 import ProviderKit
+import TestSupport
 @testable import OnPremProvider
 
 struct SSHLab: Sendable {
@@ -79,20 +80,13 @@ struct SSHLab: Sendable {
         return result.output
     }
 
+    /// Runs a program to the end (killed after 5 minutes); its standard output, then its standard error.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("maif-lab-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: out) }
-        guard let handle = try? FileHandle(forWritingTo: out) else { return (-1, "cannot open \(out.path)") }
-        defer { try? handle.close() }
-        process.standardOutput = handle
-        process.standardError = handle
-        do { try process.run() } catch { return (-1, "\(executable): \(error)") }
-        process.waitUntilExit()
-        return (process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+        do {
+            let output = try RunningProcess.run(executable, arguments, environment: environment, timeout: 300)
+            return (output.status, output.stdout + output.stderr)
+        } catch {
+            return (-1, "\(executable): \(error)")
+        }
     }
 }

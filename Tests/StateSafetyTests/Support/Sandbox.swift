@@ -2,111 +2,19 @@
 /// started with Foundation `Process`, stopped by its pid, and always bounded in time.
 
 import Foundation
+import TestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// What a finished process printed and how it exited.
-struct Output: CustomStringConvertible {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-    /// True when the harness had to kill it because it ran past its time limit.
-    var timedOut = false
-    var seconds: Double = 0
-
-    var all: String { stdout + "\n" + stderr }
-    var description: String {
-        "exit \(status)\(timedOut ? " (killed: timed out)" : "") after \(String(format: "%.2f", seconds))s\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)"
-    }
-}
-
-enum MaifctlBinary {
-    /// `maifctl` sits in the build folder next to the test bundle (the test target depends on it, so it is built first).
-    static func locate() throws -> URL {
-        final class Marker {}
-        var starts = [Bundle(for: Marker.self).bundleURL, Bundle.main.bundleURL]
-        if let first = CommandLine.arguments.first { starts.append(URL(fileURLWithPath: first)) }
-        for start in starts {
-            var dir = start.standardizedFileURL
-            for _ in 0..<6 {
-                let candidate = dir.appendingPathComponent("maifctl")
-                var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                   FileManager.default.isExecutableFile(atPath: candidate.path) {
-                    return candidate
-                }
-                dir = dir.deletingLastPathComponent()
-            }
-        }
-        throw NotBuilt(searched: starts.map(\.path))
-    }
-
-    struct NotBuilt: Error, CustomStringConvertible {
-        var searched: [String]
-        var description: String {
-            "the maifctl executable was not found in the build folder of the tests (searched upward from "
-                + searched.joined(separator: ", ") + "); build it first: swift build --build-tests --scratch-path <same path>"
-        }
-    }
-}
-
-/// A process started in the background, to be killed at a chosen moment or waited for.
-final class Running {
-    let process: Process
-    let started: Date
-    private let outPath: String, errPath: String
-    private let outHandle: FileHandle, errHandle: FileHandle
-
-    init(process: Process, outPath: String, errPath: String, outHandle: FileHandle, errHandle: FileHandle) {
-        self.process = process
-        self.outPath = outPath
-        self.errPath = errPath
-        self.outHandle = outHandle
-        self.errHandle = errHandle
-        started = Date()
-    }
-
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
-    var stderrSoFar: String { String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self) }
-
-    /// Sends `signal` to this process only, by pid. Returns whether it was still running.
-    @discardableResult
-    func kill(_ signal: Int32 = SIGKILL) -> Bool {
-        guard process.isRunning else { return false }
-        return Glibc.kill(pid, signal) == 0
-    }
-
-    /// Waits for the exit; past `timeout` seconds the process is SIGKILLed and the output says so.
-    func wait(timeout: Double = 60) -> Output {
-        let deadline = started.addingTimeInterval(timeout)
-        var timedOut = false
-        while process.isRunning {
-            if Date() >= deadline {
-                timedOut = true
-                Glibc.kill(pid, SIGKILL)
-                break
-            }
-            usleep(5_000)
-        }
-        process.waitUntilExit()
-        try? outHandle.close()
-        try? errHandle.close()
-        let text = { (p: String) in String(decoding: FileManager.default.contents(atPath: p) ?? Data(), as: UTF8.self) }
-        let output = Output(status: process.terminationStatus, stdout: text(outPath), stderr: text(errPath), timedOut: timedOut,
-                            seconds: Date().timeIntervalSince(started))
-        try? FileManager.default.removeItem(atPath: outPath)
-        try? FileManager.default.removeItem(atPath: errPath)
-        return output
-    }
-}
+typealias Output = ProcessOutput
+typealias Running = RunningProcess
 
 /// A temporary directory that `maifctl` runs in; the local provider's root and the state live inside it.
 final class Sandbox {
     let path: String
-    let binary: URL
+    let binary: String
     /// Added to every process's environment (e.g. a secret for `${env.X}`).
     var environment: [String: String] = [:]
 
@@ -163,33 +71,15 @@ final class Sandbox {
         let identity = ["GIT_AUTHOR_NAME": "tester", "GIT_AUTHOR_EMAIL": "tester@example.invalid",
                         "GIT_COMMITTER_NAME": "tester", "GIT_COMMITTER_EMAIL": "tester@example.invalid",
                         "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"]
-        return try launch(URL(fileURLWithPath: "/usr/bin/env"), ["git"] + arguments, in: directory, environment: identity)
+        return try launch("/usr/bin/env", ["git"] + arguments, in: directory, environment: identity)
             .wait(timeout: 60)
     }
 
-    private func launch(_ executable: URL, _ arguments: [String], in directory: String, environment extra: [String: String]) throws -> Running {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory.isEmpty ? path : path + "/" + directory)
-        var env = ProcessInfo.processInfo.environment
-        env["NO_COLOR"] = "1"
-        env["MAIFCTL_STATE_KEY"] = nil
+    private func launch(_ executable: String, _ arguments: [String], in directory: String, environment extra: [String: String]) throws -> Running {
+        var env = ["NO_COLOR": "1", "MAIFCTL_STATE_KEY": ""]
         for (k, v) in environment { env[k] = v }
         for (k, v) in extra { env[k] = v }
-        process.environment = env
-        // Files, not pipes: a chatty process can never block on a full pipe.
-        let id = UUID().uuidString
-        let out = path + "/.out-" + id, err = path + "/.err-" + id
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        try process.run()
-        return Running(process: process, outPath: out, errPath: err, outHandle: outHandle, errHandle: errHandle)
+        return try RunningProcess(executable, arguments, environment: env, in: directory.isEmpty ? path : path + "/" + directory)
     }
 
     /// Polls `condition` every few milliseconds until it holds or `timeout` seconds pass.

@@ -2,70 +2,24 @@
 /// through `DOCKER_TEST_HOST`; the built `maifctl` run against it in a temporary directory; the docker CLI to check.
 
 import Foundation
+import TestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// What a finished process printed and how it exited.
-struct Output: CustomStringConvertible {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-    var timedOut = false
-    var seconds: Double = 0
-
-    var all: String { stdout + "\n" + stderr }
-    var description: String {
-        "exit \(status)\(timedOut ? " (killed: timed out)" : "") after \(String(format: "%.1f", seconds)) s\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)"
-    }
-}
+typealias Output = ProcessOutput
 
 struct LabError: Error, CustomStringConvertible {
     var description: String
 }
 
 enum Command {
-    /// Runs a program to the end, killing it (by its pid) after `timeout` seconds. Output goes through files, so a
-    /// chatty process never blocks on a full pipe. An empty value in `environment` removes the variable.
+    /// Runs a program to the end, killing it (by its pid) after `timeout` seconds; an empty value in `environment`
+    /// removes the variable.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], in directory: String? = nil,
                     timeout: Double = 120) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v.isEmpty ? nil : v }
-        process.environment = env
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("maif-swarm-out-\(UUID().uuidString)").path
-        _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
-        _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: base + ".out")
-            try? FileManager.default.removeItem(atPath: base + ".err")
-        }
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        let started = Date()
-        try process.run()
-        var timedOut = false
-        while process.isRunning {
-            if Date().timeIntervalSince(started) > timeout {
-                timedOut = true
-                kill(process.processIdentifier, SIGKILL)
-                break
-            }
-            usleep(10_000)
-        }
-        process.waitUntilExit()
-        try? out.close()
-        try? err.close()
-        let text = { (p: String) in String(decoding: FileManager.default.contents(atPath: p) ?? Data(), as: UTF8.self) }
-        return Output(status: process.terminationStatus, stdout: text(base + ".out"), stderr: text(base + ".err"), timedOut: timedOut,
-                      seconds: Date().timeIntervalSince(started))
+        try RunningProcess.run(executable, arguments, environment: environment, in: directory, timeout: timeout)
     }
 }
 
@@ -176,7 +130,7 @@ final class Workdir {
     let environment: [String: String]
 
     init(_ lab: SwarmLab, name: String) throws {
-        binary = try Self.locateMaifctl()
+        binary = try MaifctlBinary.locate()
         let dir = NSTemporaryDirectory() + "maifctl-swarm-\(name)-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         path = URL(fileURLWithPath: dir).resolvingSymlinksInPath().path
@@ -233,25 +187,5 @@ final class Workdir {
             if let data = FileManager.default.contents(atPath: base + "/" + item) { text += String(decoding: data, as: UTF8.self) }
         }
         return text
-    }
-
-    /// `maifctl` sits in the build folder next to the test bundle (this target depends on it, so it is built first).
-    static func locateMaifctl() throws -> String {
-        final class Marker {}
-        var starts = [Bundle(for: Marker.self).bundleURL, Bundle.main.bundleURL]
-        if let first = CommandLine.arguments.first { starts.append(URL(fileURLWithPath: first)) }
-        for start in starts {
-            var dir = start.standardizedFileURL
-            for _ in 0..<6 {
-                let candidate = dir.appendingPathComponent("maifctl").path
-                var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
-                   FileManager.default.isExecutableFile(atPath: candidate) {
-                    return candidate
-                }
-                dir = dir.deletingLastPathComponent()
-            }
-        }
-        throw LabError(description: "the maifctl executable was not found next to the tests; build with `swift build --build-tests` first")
     }
 }
