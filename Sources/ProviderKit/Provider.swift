@@ -139,6 +139,20 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         return detail
     }
 
+    /// Runs `body`, naming `address` in what it throws: an error `translate` knows (a service's own error type) becomes
+    /// a ProviderError for the address, and a ProviderError without an address gets this one.
+    public static func naming<T>(_ address: ResourceAddress, translate: (any Error) -> ProviderError?,
+                                 _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch var error as ProviderError {
+            if error.address == nil { error.address = address }
+            throw error
+        } catch {
+            guard var translated = translate(error) else { throw error }
+            translated.address = address
+            throw translated
+        }
+    }
+
     /// The call and the message, without the address (for lines that already start with it).
     public var detail: String { "\(call) failed: \(message)" }
 

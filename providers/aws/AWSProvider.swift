@@ -85,14 +85,7 @@ public struct AWSProvider: Provider {
 
     /// Runs a call, naming the resource in whatever it throws.
     func named<T>(_ context: ResourceContext, _ call: String, _ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let error as AWSError {
-            var e = error.providerError
-            e.address = context.address
-            throw e
-        } catch var error as ProviderError {
-            if error.address == nil { error.address = context.address }
-            throw error
-        }
+        try await ProviderError.naming(context.address, translate: { ($0 as? AWSError)?.providerError }, body)
     }
 
     public func create(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState {
