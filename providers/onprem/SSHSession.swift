@@ -76,6 +76,7 @@ final class SSHStatistics: @unchecked Sendable {
 struct SSHClient: Sendable {
     var options: SSHClientOptions
     let statistics = SSHStatistics()
+    let gates = ConnectionGates()
 
     /// The control socket for a target; ssh's own %C would hide it, and we want to know whether it exists.
     func controlPath(_ target: SSHTarget) -> String {
@@ -110,9 +111,22 @@ struct SSHClient: Sendable {
     func run(_ target: SSHTarget, script: String, input: Data? = nil) async throws -> SSHResult {
         let remote = target.become ? "sudo -n sh -c \(shellQuote(script))" : "sh -c \(shellQuote(script))"
         try prepare()
-        let newConnection = !FileManager.default.fileExists(atPath: controlPath(target))
+        let socket = controlPath(target)
+        // The first command to a host opens the shared connection; the others wait for it instead of each making
+        // a handshake of its own (ControlMaster=auto alone lets every command that starts before the socket
+        // exists open its own connection).
+        var opens = false
+        if !FileManager.default.fileExists(atPath: socket) { opens = await gates.enter(socket) }
+        let newConnection = !FileManager.default.fileExists(atPath: socket)
         statistics.record(target, newConnection: newConnection)
-        let result = try await Self.execute("/usr/bin/ssh", arguments(target) + [target.address, remote], input: input)
+        let result: SSHResult
+        do {
+            result = try await Self.execute("/usr/bin/ssh", arguments(target) + [target.address, remote], input: input)
+        } catch {
+            if opens { await gates.opened(socket) }
+            throw error
+        }
+        if opens { await gates.opened(socket) }
         if result.status == 255 {
             throw SSHError(target: target, unreachable: true, message: result.stderr.isEmpty ? "ssh exited with status 255" : result.stderr)
         }
@@ -150,8 +164,13 @@ struct SSHClient: Sendable {
     /// Closes every shared connection whose socket is in the control directory.
     func closeAll() async {
         let sockets = (try? FileManager.default.contentsOfDirectory(atPath: options.controlDirectory)) ?? []
-        for socket in sockets {
-            _ = try? await Self.execute("/usr/bin/ssh", ["-o", "ControlPath=\(options.controlDirectory)/\(socket)", "-O", "exit", "maif-host"], input: nil)
+        let directory = options.controlDirectory
+        await withTaskGroup(of: Void.self) { group in
+            for socket in sockets where socket != "key" {
+                group.addTask {
+                    _ = try? await Self.execute("/usr/bin/ssh", ["-o", "ControlPath=\(directory)/\(socket)", "-O", "exit", "maif-host"], input: nil)
+                }
+            }
         }
     }
 
@@ -187,6 +206,39 @@ struct SSHClient: Sendable {
         let out = (try? Data(contentsOf: outURL)) ?? Data()
         let err = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
         return SSHResult(status: status, stdout: out, stderr: err.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
+
+/// One opener per shared connection: the first command to a host goes ahead, the others wait until it has finished
+/// (the connection is then open, or the host is known to be unreachable and each command reports that itself).
+actor ConnectionGates {
+    private enum Gate { case opening([CheckedContinuation<Void, Never>]), done }
+    private var gates: [String: Gate] = [:]
+
+    /// True when the caller opens the connection (and must call `opened`); false after waiting for the opener.
+    func enter(_ key: String) async -> Bool {
+        switch gates[key] {
+        case nil:
+            gates[key] = .opening([])
+            return true
+        case .done?:
+            return false
+        case .opening?:
+            await withCheckedContinuation { continuation in
+                if case .opening(let waiting)? = gates[key] {
+                    gates[key] = .opening(waiting + [continuation])
+                } else {
+                    continuation.resume()
+                }
+            }
+            return false
+        }
+    }
+
+    func opened(_ key: String) {
+        guard case .opening(let waiting)? = gates[key] else { return }
+        gates[key] = .done
+        for continuation in waiting { continuation.resume() }
     }
 }
 
