@@ -35,6 +35,15 @@ struct EC2: Sendable {
          "Filter.2.Name": "tag:maif:address", "Filter.2.Value.1": context.address.description]
     }
 
+    /// What a create for this address left behind: the first object `action` lists (in `set`, id under `idKey`) that
+    /// carries the stack's and address's tags, read back with `read`; nil when there is none.
+    func findOwned(_ context: ResourceContext, _ action: String, set: String, idKey: String,
+                   read: (String) async throws -> ResourceState?) async throws -> ResourceState? {
+        let xml = try await call(action, Self.ownerFilters(context))
+        guard let id = xml.items(set).first?.value(idKey) else { return nil }
+        return try await read(id)
+    }
+
     /// Brings a resource's tags to `wanted` (CreateTags for new or changed, DeleteTags for removed).
     func syncTags(_ id: String, from current: [String: String], to wanted: [String: String]) async throws {
         let changed = wanted.filter { current[$0.key] != $0.value }
@@ -130,9 +139,7 @@ struct VPCResource: AWSProvider.Resource {
     }
 
     func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState? {
-        let xml = try await ec2.call("DescribeVpcs", EC2.ownerFilters(context))
-        guard let id = xml.items("vpcSet").first?.value("vpcId") else { return nil }
-        return try await read(context, id: id)
+        try await ec2.findOwned(context, "DescribeVpcs", set: "vpcSet", idKey: "vpcId") { try await read(context, id: $0) }
     }
 }
 
@@ -186,8 +193,6 @@ struct SubnetResource: AWSProvider.Resource {
     }
 
     func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState? {
-        let xml = try await ec2.call("DescribeSubnets", EC2.ownerFilters(context))
-        guard let id = xml.items("subnetSet").first?.value("subnetId") else { return nil }
-        return try await read(context, id: id)
+        try await ec2.findOwned(context, "DescribeSubnets", set: "subnetSet", idKey: "subnetId") { try await read(context, id: $0) }
     }
 }

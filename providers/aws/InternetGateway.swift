@@ -74,8 +74,6 @@ struct InternetGatewayResource: AWSProvider.Resource {
     }
 
     func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState? {
-        let xml = try await ec2.call("DescribeInternetGateways", EC2.ownerFilters(context))
-        guard let id = xml.items("internetGatewaySet").first?.value("internetGatewayId") else { return nil }
-        return try await read(context, id: id)
+        try await ec2.findOwned(context, "DescribeInternetGateways", set: "internetGatewaySet", idKey: "internetGatewayId") { try await read(context, id: $0) }
     }
 }

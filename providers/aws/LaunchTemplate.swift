@@ -174,8 +174,6 @@ struct LaunchTemplateResource: AWSProvider.Resource {
     }
 
     func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState? {
-        let xml = try await ec2.call("DescribeLaunchTemplates", EC2.ownerFilters(context))
-        guard let id = xml.items("launchTemplates").first?.value("launchTemplateId") else { return nil }
-        return try await read(context, id: id)
+        try await ec2.findOwned(context, "DescribeLaunchTemplates", set: "launchTemplates", idKey: "launchTemplateId") { try await read(context, id: $0) }
     }
 }

@@ -116,9 +116,7 @@ struct RouteTableResource: AWSProvider.Resource {
     }
 
     func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState? {
-        let xml = try await ec2.call("DescribeRouteTables", EC2.ownerFilters(context))
-        guard let id = xml.items("routeTableSet").first?.value("routeTableId") else { return nil }
-        return try await read(context, id: id)
+        try await ec2.findOwned(context, "DescribeRouteTables", set: "routeTableSet", idKey: "routeTableId") { try await read(context, id: $0) }
     }
 }
 

@@ -181,8 +181,6 @@ struct SecurityGroupResource: AWSProvider.Resource {
     }
 
     func find(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState? {
-        let xml = try await ec2.call("DescribeSecurityGroups", EC2.ownerFilters(context))
-        guard let id = xml.items("securityGroupInfo").first?.value("groupId") else { return nil }
-        return try await read(context, id: id)
+        try await ec2.findOwned(context, "DescribeSecurityGroups", set: "securityGroupInfo", idKey: "groupId") { try await read(context, id: $0) }
     }
 }
