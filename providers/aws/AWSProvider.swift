@@ -141,6 +141,14 @@ public struct AWSProvider: Provider {
     }
 }
 
+extension AWSProvider.Resource {
+    /// What AWS says about an object just created or changed. AWS is eventually consistent: an object may not be
+    /// visible at once, so this waits (bounded) before giving up.
+    func readOrFail(_ context: ResourceContext, _ id: String) async throws -> ResourceState {
+        try await Poll.until("\(context.address.type) \(id) to be visible", timeout: 30) { try await read(context, id: id) }
+    }
+}
+
 extension AttributeValue {
     var boolValue_: Bool? {
         switch self {

@@ -79,10 +79,6 @@ struct AutoScalingGroupResource: AWSProvider.Resource {
         return try await readOrFail(context, name)
     }
 
-    func readOrFail(_ context: ResourceContext, _ name: String) async throws -> ResourceState {
-        try await Poll.until("Auto Scaling group \(name) to be visible", timeout: 30) { try await read(context, id: name) }
-    }
-
     /// nil when there is no such group, or it is being deleted.
     func read(_ context: ResourceContext, id: String) async throws -> ResourceState? {
         guard let group = try await autoscaling.group(id), group.value("Status")?.isEmpty ?? true else { return nil }

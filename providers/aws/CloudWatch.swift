@@ -159,14 +159,6 @@ struct CloudWatchAlarmResource: AWSProvider.Resource {
         CloudWatch.tags(try await cloudwatch.call("ListTagsForResource", ["ResourceARN": .string(arn)])["Tags"])
     }
 
-    func readOrFail(_ context: ResourceContext, _ name: String) async throws -> ResourceState {
-        for attempt in 0..<5 {
-            if let state = try await read(context, id: name) { return state }
-            try await Task.sleep(nanoseconds: UInt64(200_000_000 << attempt))
-        }
-        throw ProviderError(address: context.address, call: "read", message: "alarm \(name) was put but never became visible")
-    }
-
     func read(_ context: ResourceContext, id name: String) async throws -> ResourceState? {
         guard let alarm = try await describe(name) else { return nil }
         let arn = alarm["AlarmArn"]?.text ?? ""

@@ -71,14 +71,6 @@ struct LogGroupResource: AWSProvider.Resource {
         return changed ? try await readOrFail(context, name) : current
     }
 
-    func readOrFail(_ context: ResourceContext, _ name: String) async throws -> ResourceState {
-        for attempt in 0..<5 {
-            if let state = try await read(context, id: name) { return state }
-            try await Task.sleep(nanoseconds: UInt64(200_000_000 << attempt))
-        }
-        throw ProviderError(address: context.address, call: "read", message: "log group \(name) was created but never became visible")
-    }
-
     /// DescribeLogGroups by prefix, paged until the exact name turns up.
     func describe(_ name: String) async throws -> [String: AttributeValue]? {
         var token: String?

@@ -97,15 +97,6 @@ struct VPCResource: AWSProvider.Resource {
         }
     }
 
-    func readOrFail(_ context: ResourceContext, _ id: String) async throws -> ResourceState {
-        // A just-created VPC may not be visible yet (eventual consistency): a few bounded waits.
-        for attempt in 0..<5 {
-            if let state = try await read(context, id: id) { return state }
-            try await Task.sleep(nanoseconds: UInt64(200_000_000 << attempt))
-        }
-        throw ProviderError(address: context.address, call: "read", message: "VPC \(id) was created but never became visible")
-    }
-
     func read(_ context: ResourceContext, id: String) async throws -> ResourceState? {
         guard let xml = try await ec2.describe("DescribeVpcs", ["VpcId.1": id]), let item = xml.items("vpcSet").first else { return nil }
         var a: [String: AttributeValue] = [
@@ -158,14 +149,6 @@ struct SubnetResource: AWSProvider.Resource {
 
     func setPublicIP(_ id: String, _ on: Bool) async throws {
         _ = try await ec2.call("ModifySubnetAttribute", ["SubnetId": id, "MapPublicIpOnLaunch.Value": String(on)])
-    }
-
-    func readOrFail(_ context: ResourceContext, _ id: String) async throws -> ResourceState {
-        for attempt in 0..<5 {
-            if let state = try await read(context, id: id) { return state }
-            try await Task.sleep(nanoseconds: UInt64(200_000_000 << attempt))
-        }
-        throw ProviderError(address: context.address, call: "read", message: "subnet \(id) was created but never became visible")
     }
 
     func read(_ context: ResourceContext, id: String) async throws -> ResourceState? {

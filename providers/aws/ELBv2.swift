@@ -131,10 +131,6 @@ struct LoadBalancerResource: AWSProvider.Resource {
         try await elb.describe("DescribeLoadBalancers", QueryList.params("LoadBalancerArns", [arn]))?.queryMembers("LoadBalancers").first
     }
 
-    func readOrFail(_ context: ResourceContext, _ arn: String) async throws -> ResourceState {
-        try await Poll.until("load balancer \(arn) to be visible", timeout: 30) { try await read(context, id: arn) }
-    }
-
     func read(_ context: ResourceContext, id: String) async throws -> ResourceState? {
         guard let lb = try await describeOne(id) else { return nil }
         guard let attributes = try await elb.describe("DescribeLoadBalancerAttributes", ["LoadBalancerArn": id]) else { return nil }

@@ -35,14 +35,6 @@ struct InternetGatewayResource: AWSProvider.Resource {
         }
     }
 
-    func readOrFail(_ context: ResourceContext, _ id: String) async throws -> ResourceState {
-        for attempt in 0..<5 {
-            if let state = try await read(context, id: id) { return state }
-            try await Task.sleep(nanoseconds: UInt64(200_000_000 << attempt))
-        }
-        throw ProviderError(address: context.address, call: "read", message: "internet gateway \(id) was created but never became visible")
-    }
-
     func read(_ context: ResourceContext, id: String) async throws -> ResourceState? {
         guard let xml = try await ec2.describe("DescribeInternetGateways", ["InternetGatewayId.1": id]),
               let item = xml.items("internetGatewaySet").first else { return nil }

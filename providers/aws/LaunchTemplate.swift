@@ -60,14 +60,6 @@ struct LaunchTemplateResource: AWSProvider.Resource {
         return params
     }
 
-    func readOrFail(_ context: ResourceContext, _ id: String) async throws -> ResourceState {
-        for attempt in 0..<5 {
-            if let state = try await read(context, id: id) { return state }
-            try await Task.sleep(nanoseconds: UInt64(200_000_000 << attempt))
-        }
-        throw ProviderError(address: context.address, call: "read", message: "launch template \(id) was created but never became visible")
-    }
-
     func describe(_ id: String) async throws -> XMLNode? {
         try await ec2.describe("DescribeLaunchTemplates", ["LaunchTemplateId.1": id])?.items("launchTemplates").first
     }

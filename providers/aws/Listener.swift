@@ -44,10 +44,6 @@ struct ListenerResource: AWSProvider.Resource {
         return try await readOrFail(context, arn)
     }
 
-    func readOrFail(_ context: ResourceContext, _ arn: String) async throws -> ResourceState {
-        try await Poll.until("listener \(arn) to be visible", timeout: 30) { try await read(context, id: arn) }
-    }
-
     func read(_ context: ResourceContext, id: String) async throws -> ResourceState? {
         guard let listener = try await elb.describe("DescribeListeners", QueryList.params("ListenerArns", [id]))?
             .queryMembers("Listeners").first else { return nil }

@@ -163,14 +163,6 @@ struct Route53ZoneResource: AWSProvider.Resource {
         return try await readOrFail(context, id)
     }
 
-    func readOrFail(_ context: ResourceContext, _ id: String) async throws -> ResourceState {
-        for attempt in 0..<5 {
-            if let state = try await read(context, id: id) { return state }
-            try await Task.sleep(nanoseconds: UInt64(200_000_000 << attempt))
-        }
-        throw ProviderError(address: context.address, call: "read", message: "hosted zone \(id) was created but never became visible")
-    }
-
     func read(_ context: ResourceContext, id: String) async throws -> ResourceState? {
         guard let xml = try await route53.optional("GetHostedZone", "hostedzone/\(id)", notFound: ["NoSuchHostedZone"]),
               let zone = xml.find("HostedZone") else { return nil }

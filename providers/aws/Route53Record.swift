@@ -198,14 +198,6 @@ struct Route53RecordResource: AWSProvider.Resource {
         return try await readOrFail(context, id)
     }
 
-    func readOrFail(_ context: ResourceContext, _ id: String) async throws -> ResourceState {
-        for attempt in 0..<5 {
-            if let state = try await read(context, id: id) { return state }
-            try await Task.sleep(nanoseconds: UInt64(200_000_000 << attempt))
-        }
-        throw ProviderError(address: context.address, call: "read", message: "record \(id) was changed but never became visible")
-    }
-
     func read(_ context: ResourceContext, id: String) async throws -> ResourceState? {
         guard let key = Self.parse(id) else {
             throw ProviderError(address: context.address, call: "read", message: "\(id) is not a record id (ZONE_NAME_TYPE or ZONE_NAME_TYPE_SETID)")

@@ -66,14 +66,6 @@ struct RouteTableResource: AWSProvider.Resource {
         return try await readOrFail(context, id)
     }
 
-    func readOrFail(_ context: ResourceContext, _ id: String) async throws -> ResourceState {
-        for attempt in 0..<5 {
-            if let state = try await read(context, id: id) { return state }
-            try await Task.sleep(nanoseconds: UInt64(200_000_000 << attempt))
-        }
-        throw ProviderError(address: context.address, call: "read", message: "route table \(id) was created but never became visible")
-    }
-
     func read(_ context: ResourceContext, id: String) async throws -> ResourceState? {
         guard let xml = try await ec2.describe("DescribeRouteTables", ["RouteTableId.1": id]),
               let item = xml.items("routeTableSet").first else { return nil }
@@ -151,14 +143,6 @@ struct RouteTableAssociationResource: AWSProvider.Resource {
             }
         }
         return nil
-    }
-
-    func readOrFail(_ context: ResourceContext, _ id: String) async throws -> ResourceState {
-        for attempt in 0..<5 {
-            if let state = try await read(context, id: id) { return state }
-            try await Task.sleep(nanoseconds: UInt64(200_000_000 << attempt))
-        }
-        throw ProviderError(address: context.address, call: "read", message: "route table association \(id) was created but never became visible")
     }
 
     func read(_ context: ResourceContext, id: String) async throws -> ResourceState? {

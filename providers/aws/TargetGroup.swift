@@ -47,10 +47,6 @@ struct TargetGroupResource: AWSProvider.Resource {
         return try await readOrFail(context, arn)
     }
 
-    func readOrFail(_ context: ResourceContext, _ arn: String) async throws -> ResourceState {
-        try await Poll.until("target group \(arn) to be visible", timeout: 30) { try await read(context, id: arn) }
-    }
-
     func describeOne(_ arn: String) async throws -> XMLNode? {
         try await elb.describe("DescribeTargetGroups", QueryList.params("TargetGroupArns", [arn]))?.queryMembers("TargetGroups").first
     }
