@@ -69,10 +69,10 @@ let package = Package(
         ]),
         .executableTarget(name: "maifctl", dependencies: ["MAIFCommands"]),
 
-        // What the end-to-end suites share: finding the built maifctl and running processes bounded in time.
+        // What test suites share: finding the built maifctl, running processes bounded in time, a seeded generator.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
 
-        .testTarget(name: "StackLoaderTests", dependencies: ["StackLoader", "StackModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StackLoaderTests", dependencies: ["StackLoader", "StackModel", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EngineTests", dependencies: [
             "StackLoader", "StackModel", "ProviderKit", "Expansion", "ResourceGraph", "Planning", "StateStore",
             "Execution", "LocalProvider",

@@ -3,6 +3,7 @@
 /// exactly the stack, no journal or lock left behind, and a git repository that `git fsck` finds clean.
 
 import Foundation
+import TestSupport
 import XCTest
 
 final class CrashSafetyTests: SandboxTestCase {
@@ -23,7 +24,7 @@ final class CrashSafetyTests: SandboxTestCase {
     }
 
     func testKilledAtTwentyMomentsEveryRunConvergesWithNothingLostOrDuplicated() throws {
-        var rng = SeededGenerator(seed: Self.seed)
+        var rng = SplitMix64(seed: Self.seed)
         print("fault injection seed: \(Self.seed) (replay with MAIFCTL_FAULT_SEED=\(Self.seed))")
         var stack = FaultStack()
 
@@ -195,7 +196,7 @@ struct FaultStack {
         return out
     }
 
-    mutating func change(_ change: CrashSafetyTests.Change, using rng: inout SeededGenerator) {
+    mutating func change(_ change: CrashSafetyTests.Change, using rng: inout SplitMix64) {
         let current = Self.names.filter { present.contains($0) }
         switch change {
         case .createAll:
