@@ -19,18 +19,9 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000)
 runs="${RUNS:-5}"
 
-if [ ! -x /usr/bin/time ]; then
-    echo "installing GNU time…" >&2
-    apt-get install -y time >/dev/null
-fi
-
-if [ -n "${MAIFCTL:-}" ]; then
-    maifctl="$MAIFCTL"
-else
-    echo "building maifctl (release)…" >&2
-    (cd "$repo" && swift build -c release --product maifctl --scratch-path .build-release >&2)
-    maifctl="$(cd "$repo" && swift build -c release --scratch-path .build-release --show-bin-path)/maifctl"
-fi
+source "$repo/bench/lib.sh"
+bench_need_gnu_time
+bench_maifctl "$repo"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/maif-bench-load.XXXXXX")"
 status=0

@@ -8,16 +8,15 @@
 # onprem: the on-prem part of stacks/hybrid.yaml against four sshd hosts (scripts/sshd-hosts.sh), through an
 #   overlay that only says how to reach them; connections counted from each sshd's log.
 # swarm: stacks/swarm.yaml (--target swarm) against the two-node swarm of scripts/dockerd.sh.
-# MAIFCTL=path times a binary you built (default: a release build made here).
+# MAIFCTL=path times a binary you built (default: a release build in .build-release).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 which=("$@")
 [ ${#which[@]} -gt 0 ] || which=(aws onprem swarm)
-if [ -z "${MAIFCTL:-}" ]; then
-    swift build -c release --product maifctl >/dev/null
-    MAIFCTL="$root/.build/release/maifctl"
-fi
+source "$root/bench/lib.sh"
+bench_maifctl "$root"
+MAIFCTL="$maifctl"
 work="$(mktemp -d /tmp/maif-bench-providers.XXXXXX)"
 cleanup=()
 trap 'for c in "${cleanup[@]}"; do eval "$c" || true; done; rm -rf "$work"' EXIT
