@@ -190,6 +190,12 @@ final class TaskProgressTests: XCTestCase {
         XCTAssertEqual(p.verdict, .failed("the update did not take (rollback completed: update rolled back due to failure)"))
     }
 
+    func testARollbackInProgressIsWaitedForSoApplyEndsOnThePreviousSpec() {
+        let p = TaskProgress(service: service(replicas: 1, update: "rollback_started"),
+                             tasks: [task("rejected", err: "No such image: maif/nope:1"), task("running")], since: since)
+        XCTAssertEqual(p.verdict, .waiting)
+    }
+
     func testDockerTimestampsCompareWhateverTheirFractionDigits() throws {
         let a = try XCTUnwrap(DockerTime("2026-11-27T11:00:37.5Z")), b = try XCTUnwrap(DockerTime("2026-11-27T11:00:37.546425697Z"))
         XCTAssertLessThan(a, b)

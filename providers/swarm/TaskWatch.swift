@@ -101,7 +101,11 @@ struct TaskProgress {
 
         let update = service["UpdateStatus"]?.mapValue
         let updateState = update?["State"]?.stringValue
-        if let updateState, ["rollback_started", "rollback_completed", "rollback_paused", "paused"].contains(updateState) {
+        if updateState == "rollback_started" {
+            // Swarm is putting the previous spec back: wait for it to finish, so that when apply reports the failed
+            // update the service already runs what it ran before.
+            verdict = .waiting
+        } else if let updateState, ["rollback_completed", "rollback_paused", "paused"].contains(updateState) {
             let message = update?["Message"]?.stringValue ?? updateState
             verdict = .failed("the update did not take (\(updateState.replacingOccurrences(of: "_", with: " ")): \(message))"
                 + (failures.isEmpty ? "" : "; task errors: " + failures.joined(separator: "; ")))
