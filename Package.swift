@@ -22,7 +22,7 @@ let package = Package(
         // Diagnostics, source locations, typed values (durations, sizes, …) and the typed stack model.
         .target(name: "StackModel"),
         // YAML files → merged, interpolated, schema-checked `Stack` plus diagnostics.
-        .target(name: "StackLoader", dependencies: ["StackModel", .product(name: "Yams", package: "Yams")]),
+        .target(name: "StackLoader", dependencies: ["StackModel", "ProviderKit", .product(name: "Yams", package: "Yams")]),
         // The production checklist and quorum rules of the guide, as a catalogue of rules with stable ids.
         .target(name: "Checks", dependencies: ["StackModel"]),
         // The provider contract: addresses, attribute values, schemas, the `Provider` protocol and registry.
@@ -61,10 +61,14 @@ let package = Package(
             "ProviderKit", "LocalProvider", "AWSProvider", "GCPProvider", "AzureProvider", "KubernetesProvider", "SwarmProvider",
             "OnPremProvider",
         ]),
+        // The verbs: open a stack against its state and providers; plan, apply, destroy, refresh, import, recover.
+        .target(name: "Engine", dependencies: [
+            "StackModel", "StackLoader", "Checks", "ProviderKit", "Expansion", "Planning", "StateStore", "Execution",
+        ]),
         // The command line: parses flags, calls the engine, hands results to a view.
         .target(name: "MAIFCommands", dependencies: [
-            "StackModel", "StackLoader", "Checks", "ProviderKit", "Expansion", "ResourceGraph", "Planning",
-            "StateStore", "Execution", "BuiltinProviders",
+            "StackModel", "StackLoader", "Checks", "ProviderKit", "Planning", "ResourceGraph",
+            "StateStore", "Execution", "Engine", "BuiltinProviders",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "maifctl", dependencies: ["MAIFCommands"]),
@@ -72,14 +76,15 @@ let package = Package(
         // What test suites share: finding the built maifctl, running processes bounded in time, a seeded generator.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
 
-        .testTarget(name: "StackLoaderTests", dependencies: ["StackLoader", "StackModel", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StackLoaderTests", dependencies: ["StackLoader", "StackModel", "ProviderKit", "BuiltinProviders", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "EngineTests", dependencies: [
             "StackLoader", "StackModel", "ProviderKit", "Expansion", "ResourceGraph", "Planning", "StateStore",
-            "Execution", "LocalProvider",
+            "Execution", "Engine", "LocalProvider",
         ]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "StackLoader", "StackModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExpansionTests", dependencies: [
-            "StackLoader", "StackModel", "Checks", "ProviderKit", "Expansion", "Planning", "StateStore", "BuiltinProviders",
+            "StackLoader", "StackModel", "Checks", "ProviderKit", "Expansion", "Planning", "StateStore", "Engine", "BuiltinProviders",
         ], resources: [.copy("Snapshots")]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "ProviderKit"]),
         .testTarget(name: "CLITests", dependencies: ["MAIFCommands"]),

@@ -10,7 +10,7 @@ import ProviderKit
 import SwarmProvider
 
 public enum BuiltinProviders {
-    public static var registry: ProviderRegistry {
+    public static let registry: ProviderRegistry = {
         var r = ProviderRegistry()
         LocalProvider.register(in: &r)
         AWSProvider.register(in: &r)
@@ -20,5 +20,5 @@ public enum BuiltinProviders {
         SwarmProvider.register(in: &r)
         OnPremProvider.register(in: &r)
         return r
-    }
+    }()
 }

@@ -219,7 +219,7 @@ public enum Executor {
                 destroy.after = nil
                 destroy.config = nil
                 destroy.replaceBecause = []
-                destroy.drift = [:]
+                destroy.drift = .none
                 steps[deposed] = Step(change: destroy, prerequisites: [c.address], destroysReplaced: true)
             }
         }

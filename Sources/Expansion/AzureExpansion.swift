@@ -145,7 +145,7 @@ enum AzureExpansion {
                                           hint: "3-24 lowercase letters and digits, unique across Azure; leave `bucket` out to have maifctl derive one",
                                           at: target.location))
         }
-        guard let region = target.region ?? stack.clouds.azure?.region else {
+        guard let region = target.region ?? stack.clouds["azure"]?.string("region") else {
             out.diagnostics.append(.error("missing-region", "backup target '\(target.name)' (azure_blob) has no region",
                                           hint: "set region on the target or under clouds.azure", at: target.location))
             return out

@@ -64,16 +64,16 @@ enum ContainerWorkload {
         func add(_ key: String, _ source: SecretReference?) {
             if let source { out.append(Credential(key: key, source: source)) }
         }
-        if kinds.contains(.s3), let aws = stack.clouds.aws {
-            add("AWS_ACCESS_KEY_ID", aws.accessKeyID)
-            add("AWS_SECRET_ACCESS_KEY", aws.secretAccessKey)
-            add("AWS_SESSION_TOKEN", aws.sessionToken)
+        if kinds.contains(.s3), let aws = stack.clouds["aws"] {
+            add("AWS_ACCESS_KEY_ID", aws.reference("access_key_id"))
+            add("AWS_SECRET_ACCESS_KEY", aws.reference("secret_access_key"))
+            add("AWS_SESSION_TOKEN", aws.reference("session_token"))
         }
-        if kinds.contains(.gcs), let gcp = stack.clouds.gcp {
-            add("GOOGLE_CREDENTIALS_JSON", gcp.credentials)
+        if kinds.contains(.gcs), let gcp = stack.clouds["gcp"] {
+            add("GOOGLE_CREDENTIALS_JSON", gcp.reference("credentials"))
         }
-        if kinds.contains(.azureBlob), let azure = stack.clouds.azure {
-            add("AZURE_CLIENT_SECRET", azure.clientSecret)
+        if kinds.contains(.azureBlob), let azure = stack.clouds["azure"] {
+            add("AZURE_CLIENT_SECRET", azure.reference("client_secret"))
         }
         return out
     }

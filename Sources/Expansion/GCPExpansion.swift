@@ -27,7 +27,7 @@ enum GCPExpansion {
         guard let basics = VMClusterBasics.check(cluster, in: stack, cloud: .gcp, defaultDiskType: defaultDiskType, diskTypes: diskTypes,
                                                  diskTypeWhat: "a Compute Engine disk type", into: &out) else { return out }
         let (region, range, diskType) = (basics.region, basics.range, basics.diskType)
-        let project = stack.clouds.gcp?.project
+        let project = stack.clouds["gcp"]?.string("project")
         let base = resourceName(stack.meta.name, cluster.name)
         let soleGCPCluster = stack.clusters.filter { $0.cloud == .gcp && $0.platform == .vm }.count == 1
         // multi_cloud names the network (the guide's `vpc-network`) when one cluster uses it.
@@ -137,7 +137,7 @@ enum GCPExpansion {
                                           hint: "3-63 lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
                                           at: target.location))
         }
-        guard let region = target.region ?? stack.clouds.gcp?.region else {
+        guard let region = target.region ?? stack.clouds["gcp"]?.string("region") else {
             out.diagnostics.append(.error("missing-region", "backup target '\(target.name)' (gcs) has no region",
                                           hint: "set region on the target or under clouds.gcp", at: target.location))
             return out
@@ -164,7 +164,7 @@ enum GCPExpansion {
             ]),
             "labels": labels(stack, address),
         ]
-        if let project = stack.clouds.gcp?.project { config["project"] = .string(project) }
+        if let project = stack.clouds["gcp"]?.string("project") { config["project"] = .string(project) }
         out.resources.append(DesiredResource(address: address, config: config, origin: target.location))
         return out
     }

@@ -29,7 +29,7 @@ struct KubernetesCluster {
     static let clientName = "maif"
     static let secretName = "maif-backup-credentials"
 
-    var namespaceName: String { stack.clouds.kubernetes?.namespace ?? "default" }
+    var namespaceName: String { stack.clouds["kubernetes"]?.string("namespace") ?? "default" }
     var namespace: ResourceAddress { address("namespace") }
     var configMap: ResourceAddress { address("config_map") }
     var headless: ResourceAddress { address("service", "headless") }

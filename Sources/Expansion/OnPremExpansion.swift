@@ -55,17 +55,17 @@ enum OnPremExpansion {
 
     /// SSH settings from `clouds.onprem`; a user other than root makes its changes through sudo.
     static func hostConfig(_ host: String, stack: Stack, address: ResourceAddress) -> [String: AttributeValue] {
-        let settings = stack.clouds.onprem
+        let settings = stack.clouds["onprem"]
         var config: [String: AttributeValue] = [
             "address": .string(host),
-            "port": .int(Int64(settings?.port ?? 22)),
+            "port": .int(Int64(settings?.int("port") ?? 22)),
             "tags": DesiredResource.ownerTags(stack: stack, address: address),
         ]
-        if let user = settings?.user {
+        if let user = settings?.string("user") {
             config["user"] = .string(user)
             config["become"] = .bool(user != "root")
         }
-        if let jump = settings?.jumpHost { config["jump_host"] = .string(jump) }
+        if let jump = settings?.string("jump_host") { config["jump_host"] = .string(jump) }
         return config
     }
 }

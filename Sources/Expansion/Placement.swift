@@ -160,9 +160,9 @@ public enum Placement {
 
     public static func site(of target: BackupTarget, in stack: Stack) -> Site {
         switch target.kind {
-        case .s3: return Site(kind: .cloud, region: target.region ?? stack.clouds.aws?.region ?? stack.meta.region)
-        case .gcs: return Site(kind: .cloud, region: target.region ?? stack.clouds.gcp?.region)
-        case .azureBlob: return Site(kind: .cloud, region: target.region ?? stack.clouds.azure?.region)
+        case .s3: return Site(kind: .cloud, region: target.region ?? stack.clouds["aws"]?.string("region") ?? stack.meta.region)
+        case .gcs: return Site(kind: .cloud, region: target.region ?? stack.clouds["gcp"]?.string("region"))
+        case .azureBlob: return Site(kind: .cloud, region: target.region ?? stack.clouds["azure"]?.string("region"))
         case .onprem, .local: return Site(kind: .onPremises, region: target.region)
         }
     }
@@ -172,9 +172,9 @@ public enum Placement {
         if let r = cluster.region { return r }
         if let r = stack.multiCloud?.deployments.first(where: { $0.cloud == cluster.cloud })?.region { return r }
         switch cluster.cloud {
-        case .aws: return stack.clouds.aws?.region ?? stack.meta.region
-        case .gcp: return stack.clouds.gcp?.region ?? stack.meta.region
-        case .azure: return stack.clouds.azure?.region ?? stack.meta.region
+        case .aws: return stack.clouds["aws"]?.string("region") ?? stack.meta.region
+        case .gcp: return stack.clouds["gcp"]?.string("region") ?? stack.meta.region
+        case .azure: return stack.clouds["azure"]?.string("region") ?? stack.meta.region
         case .kubernetes, .swarm, .onprem, .local: return nil
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Execution
 import Foundation
 import Planning
@@ -60,26 +61,27 @@ struct ApplyRunner {
         let saved = destroy || stack.files.count != 1 ? nil : try SavedPlan.read(stack.files[0])
         var stackOptions = stack
         if let saved { stackOptions.files = saved.files }
-        guard let workspace = await Workspace.open(stackOptions, stateDirectory: flags.stateDirectory, lockFor: destroy ? "destroy" : "apply",
-                                                   lockTimeout: flags.lockTimeoutSeconds) else { throw ExitCode.failure }
-        defer { workspace.release() }
+        let lock = LockRequest(operation: destroy ? "destroy" : "apply", timeout: flags.lockTimeoutSeconds)
+        guard let opened = await stackOptions.open(stateDirectory: flags.stateDirectory, lock: lock) else { throw ExitCode.failure }
+        let session = opened.session
+        defer { session.close() }
         let diagnosticsView = DiagnosticsView(color: stack.useColor)
         let plan: Plan
         if let saved {
-            for d in workspace.diagnostics { printError(diagnosticsView.render(d)) }
+            for d in opened.diagnostics { printError(diagnosticsView.render(d)) }
             do {
-                plan = try workspace.restore(saved)
+                plan = try session.restore(saved)
             } catch let error as SavedPlanError {
                 printError("Error: \(error)")
                 throw ExitCode.failure
             }
         } else {
-            let result = await workspace.plan(flags.planOptions(destroy: destroy))
-            for d in workspace.diagnostics + result.diagnostics { printError(diagnosticsView.render(d)) }
+            let result = await session.plan(flags.planOptions(destroy: destroy))
+            for d in opened.diagnostics + result.diagnostics { printError(diagnosticsView.render(d)) }
             guard let fresh = result.plan else { throw ExitCode.failure }
             plan = fresh
         }
-        let findings = destroy || plan.isDestroy ? [] : workspace.checks(skip: flags.skipChecks)
+        let findings = destroy || plan.isDestroy ? [] : session.checks(skip: flags.skipChecks)
         for d in findings { printError(diagnosticsView.render(d)) }
         let view = PlanView(color: stack.useColor)
         print(view.render(plan))
@@ -108,14 +110,11 @@ struct ApplyRunner {
         let started = Date()
         var options = ApplyOptions()
         options.parallelism = flags.parallelism
-        options.secretKey = workspace.secretKey
         let quietProgress = plan.changes.count > 1000 && !Terminal.isInteractive(stdout: true)
         options.onEvent = { event in ProgressView.print(event, quiet: quietProgress) }
-        let recorder = workspace.store.recorder(for: workspace.state)
         let skipped = flags.skipChecks.filter { id in findings.contains { $0.code == id } }
         if !skipped.isEmpty { options.trailers["Skipped-Checks"] = skipped.sorted().joined(separator: ", ") }
-        let outcome = await Executor.apply(plan, providers: workspace.providers, recorder: recorder, options: options,
-                                           cancellation: cancellation)
+        let outcome = await session.apply(plan, options: options, cancellation: cancellation)
         let elapsed = Date().timeIntervalSince(started)
 
         var added = 0, changed = 0, destroyed = 0
@@ -132,7 +131,7 @@ struct ApplyRunner {
             print("\nState committed: \(commit.prefix(12)) in \(flags.stateDirectory)")
         }
         let counts = "Resources: \(added) added, \(changed) changed, \(destroyed) destroyed."
-        let usage = workspace.providers.sorted { $0.key < $1.key }.compactMap { name, p in p.usage.map { "\(name): \($0)" } }
+        let usage = session.usage.map { "\($0.provider): \($0.usage)" }
         if !usage.isEmpty { print("Provider calls (plan and apply): \(usage.joined(separator: "; "))") }
         if outcome.succeeded {
             print("\n\(destroy ? "Destroy" : "Apply") complete! \(counts) (\(String(format: "%.1f", elapsed))s)")

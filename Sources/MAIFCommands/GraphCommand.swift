@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Planning
 import ProviderKit
 
@@ -22,10 +23,10 @@ struct GraphCommand: AsyncParsableCommand {
     var format: Format = .mermaid
 
     func run() async throws {
-        guard let workspace = await Workspace.open(stack, stateDirectory: stateDirectory) else { throw ExitCode.failure }
+        guard let opened = await stack.open(stateDirectory: stateDirectory) else { throw ExitCode.failure }
         var options = PlanOptions()
         options.refresh = false
-        let result = await workspace.plan(options)
+        let result = await opened.session.plan(options)
         let view = DiagnosticsView(color: stack.useColor)
         for d in result.diagnostics where d.code != "dependency-cycle" { printError(view.render(d)) }
         if result.diagnostics.hasErrors && result.graph.vertices.isEmpty { throw ExitCode.failure }

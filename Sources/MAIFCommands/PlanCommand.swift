@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Planning
 import StackModel
@@ -32,12 +33,13 @@ struct PlanCommand: AsyncParsableCommand {
     var out: String?
 
     func run() async throws {
-        guard let workspace = await Workspace.open(stack, stateDirectory: flags.stateDirectory) else { throw ExitCode.failure }
-        let result = await workspace.plan(flags.planOptions(destroy: destroy))
+        guard let opened = await stack.open(stateDirectory: flags.stateDirectory) else { throw ExitCode.failure }
+        let session = opened.session
+        let result = await session.plan(flags.planOptions(destroy: destroy))
         let diagnostics = DiagnosticsView(color: stack.useColor)
-        for d in workspace.diagnostics + result.diagnostics { printError(diagnostics.render(d)) }
+        for d in opened.diagnostics + result.diagnostics { printError(diagnostics.render(d)) }
         guard let plan = result.plan else { throw ExitCode.failure }
-        let findings = destroy ? [] : workspace.checks(skip: flags.skipChecks)
+        let findings = destroy ? [] : session.checks(skip: flags.skipChecks)
         for d in findings { printError(diagnostics.render(d)) }
         print(json ? PlanJSON.render(plan) : PlanView(color: stack.useColor).render(plan))
         if findings.hasErrors {
@@ -45,7 +47,7 @@ struct PlanCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         if let out {
-            try workspace.save(plan, files: stack.files).encoded().write(to: URL(fileURLWithPath: out))
+            try session.save(plan, files: stack.files).encoded().write(to: URL(fileURLWithPath: out))
             if !json { print("\nSaved the plan to \(out). To apply exactly these actions: maifctl apply \(out)") }
         }
         if detailedExitcode && plan.hasChanges { throw ExitCode(2) }

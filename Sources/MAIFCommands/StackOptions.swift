@@ -1,6 +1,7 @@
 /// Flags shared by every command that reads stack files.
 
 import ArgumentParser
+import Engine
 import Foundation
 import StackLoader
 import StackModel
@@ -32,19 +33,19 @@ struct StackOptions: ParsableArguments {
         }
     }
 
-    var loadOptions: LoadOptions {
+    /// `--var name=value` overrides.
+    var variableValues: [String: String] {
         var vars: [String: String] = [:]
         for v in variables {
             let parts = v.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             vars[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
-        return LoadOptions(variables: vars)
+        return vars
     }
 
-    func load(onStackName: (@Sendable (String) -> Void)? = nil) -> LoadResult {
-        var options = loadOptions
-        options.onStackName = onStackName
-        return StackLoader.load(files: files, options: options)
+    /// Loads and checks the files, `clouds` against the built-in providers' settings schemas.
+    func load() -> LoadResult {
+        Engine.commandLine.load(source)
     }
 
     var useColor: Bool { !noColor && Terminal.isInteractive(stdout: true) && ProcessInfo.processInfo.environment["NO_COLOR"] == nil }

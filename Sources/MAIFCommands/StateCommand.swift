@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import ProviderKit
 import StackLoader
@@ -22,7 +23,7 @@ struct StateScope: ParsableArguments {
 
     func stackName() throws -> String {
         if let stack { return stack }
-        let result = StackLoader.load(files: files)
+        let result = Engine.commandLine.load(StackSource(files: files))
         guard let s = result.stack else {
             for d in result.diagnostics { printError(d.description) }
             throw ExitCode.failure

@@ -2,6 +2,7 @@
 /// and `state diff` to read what changed between two state commits.
 
 import ArgumentParser
+import Engine
 import Foundation
 import Planning
 import ProviderKit
@@ -40,31 +41,16 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         guard let a = ResourceAddress(parsing: address) else { throw ValidationError("'\(address)' is not a resource address") }
         let stack = try StackOptions.parse(files + variables.flatMap { ["--var", $0] })
-        guard let workspace = await Workspace.open(stack, stateDirectory: stateDirectory, lockFor: "import",
-                                                   lockTimeout: TimeSpan(parsing: lockTimeout)?.seconds ?? 0) else { throw ExitCode.failure }
-        defer { workspace.release() }
-        guard let desired = workspace.desired.first(where: { $0.address == a }) else {
-            printError("Error: \(address) is not declared by the stack; declare it first, then import it")
+        let lock = LockRequest(operation: "import", timeout: TimeSpan(parsing: lockTimeout)?.seconds ?? 0)
+        guard let opened = await stack.open(stateDirectory: stateDirectory, lock: lock) else { throw ExitCode.failure }
+        defer { opened.session.close() }
+        let result = await opened.session.importResource(a, id: id)
+        guard let report = result.value else {
+            for d in result.diagnostics { printError(d.location == nil ? "Error: \(d.message)" : DiagnosticsView(color: stack.useColor).render(d)) }
             throw ExitCode.failure
         }
-        if workspace.state.resources[a] != nil {
-            printError("Error: \(address) is already managed (id \(workspace.state.resources[a]!.id)); `maifctl state rm` it first to re-import")
-            throw ExitCode.failure
-        }
-        guard let provider = workspace.providers[a.provider] else { throw ExitCode.failure }
-        do {
-            let found = try await provider.importResource(ResourceContext(stack: workspace.stack.meta.name, address: a), id: id)
-            let attributes = Sensitive.redact(found.attributes, schema: provider.schema.resources[a.type], key: workspace.secretKey)
-            let deps = desired.dependsOn.map(\.address)
-            let recorder = workspace.store.recorder(for: workspace.state)
-            try await recorder.record(ResourceRecord(address: a, id: found.id, attributes: attributes, dependencies: deps), change: .created)
-            let commit = try await recorder.commit(verb: "import", planID: "import", summary: "import \(workspace.stack.meta.name): \(a) = \(found.id)")
-            print("Imported \(a) (id \(found.id))\(commit.map { "; state commit \($0.prefix(12))" } ?? "").")
-            print("Run `maifctl plan` to see how it differs from the stack.")
-        } catch let error as ProviderError {
-            printError("Error: \(error)")
-            throw ExitCode.failure
-        }
+        print("Imported \(a) (id \(report.id))\(report.commit.map { "; state commit \($0.prefix(12))" } ?? "").")
+        print("Run `maifctl plan` to see how it differs from the stack.")
     }
 }
 
@@ -87,42 +73,26 @@ struct RefreshCommand: AsyncParsableCommand {
     var detailedExitcode = false
 
     func run() async throws {
-        guard let workspace = await Workspace.open(stack, stateDirectory: flags.stateDirectory, lockFor: "refresh",
-                                                   lockTimeout: flags.lockTimeoutSeconds) else { throw ExitCode.failure }
-        defer { workspace.release() }
-        var options = flags.planOptions()
-        options.targets = []
-        let result = await workspace.plan(options)
+        let lock = LockRequest(operation: "refresh", timeout: flags.lockTimeoutSeconds)
+        guard let opened = await stack.open(stateDirectory: flags.stateDirectory, lock: lock) else { throw ExitCode.failure }
+        defer { opened.session.close() }
+        let result = await opened.session.refresh(flags.planOptions())
         let view = DiagnosticsView(color: stack.useColor)
         for d in result.diagnostics { printError(view.render(d)) }
-        guard let plan = result.plan else { throw ExitCode.failure }
-        let drifted = plan.changes.filter { !$0.drift.isEmpty }
-        let recorder = workspace.store.recorder(for: workspace.state)
-        for change in drifted {
-            if let actual = change.before {
-                try await recorder.record(ResourceRecord(address: change.address, id: actual.id, attributes: actual.attributes,
-                                                         dependencies: workspace.state.resources[change.address]?.dependencies ?? []),
-                                          change: .updated)
-            } else {
-                try await recorder.remove(change.address)
-            }
-        }
-        let commit = try await recorder.commit(verb: "refresh", planID: plan.id,
-                                               summary: "refresh \(workspace.stack.meta.name): \(drifted.count) drifted")
+        guard let report = result.value else { throw ExitCode.failure }
+        let drifted = report.drifted
         if json {
-            let report: [AttributeValue] = drifted.map { c in
-                .map(["address": .string(c.address.description),
-                      "drift": .map(c.drift.mapValues { .map(["recorded": $0.recorded ?? .null, "actual": $0.actual ?? .null]) })])
+            let items: [AttributeValue] = drifted.map { c in
+                var item: [String: AttributeValue] = ["address": .string(c.address.description), "drift": PlanJSON.driftJSON(c.drift)]
+                if c.drift.deleted { item["deleted_out_of_band"] = true }
+                return .map(item)
             }
-            print(AttributeValue.map(["format_version": "1", "stack": .string(plan.stack), "drifted": .list(report)]).canonicalJSON())
+            print(AttributeValue.map(["format_version": "1", "stack": .string(report.plan.stack), "drifted": .list(items)]).canonicalJSON())
         } else if drifted.isEmpty {
             print("No drift: every managed resource matches the state.")
         } else {
-            let text = PlanView(color: stack.useColor).render(Plan(id: plan.id, stack: plan.stack, stateRevision: plan.stateRevision,
-                                                                    changes: drifted.map { var c = $0; c.action = .noop; return c },
-                                                                    moves: [], isDestroy: false))
-            print(text.components(separatedBy: "\nNo changes.").first ?? text)
-            print("Recorded the drift of \(drifted.count) resource(s)\(commit.map { " in state commit \($0.prefix(12))" } ?? ""). Run `maifctl apply` to repair it.")
+            print(PlanView(color: stack.useColor).renderDrift(drifted).joined(separator: "\n"))
+            print("Recorded the drift of \(drifted.count) resource(s)\(report.commit.map { " in state commit \($0.prefix(12))" } ?? ""). Run `maifctl apply` to repair it.")
         }
         if detailedExitcode && !drifted.isEmpty { throw ExitCode(2) }
     }
@@ -202,35 +172,18 @@ struct StateDiff: ParsableCommand {
     }
 }
 
-struct StateEditError: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
-}
-
 extension StateScope {
-    /// Runs `body` holding the stack's lock, with the state as recorded. A journal left by a crashed run is
-    /// folded in first (finished actions), and the creates it announced stay in the journal for the next plan
-    /// or apply, which has the providers to look them up.
+    /// Runs `body` holding the stack's lock (see `Engine.withLockedState`); a problem is printed and exits 1.
     func withLockedState(_ operation: String, _ body: (StateStore, StateRecorder, State) async throws -> Void) async throws {
         let store = try store()
-        let lock: LockInfo
         do {
-            lock = try store.acquireLock(operation: operation, timeout: 0) { printError("Warning: \($0)") }
-        } catch {
+            try await Engine.commandLine.withLockedState(store, operation: operation) { recorder, state in
+                try await body(store, recorder, state)
+            }
+        } catch let error as StateEditError {
             printError("Error: \(error)")
             throw ExitCode.failure
-        }
-        defer { store.releaseLock(lock) }
-        do {
-            try store.checkRemote()
-            let recorder = store.recorder(for: try store.load())
-            if store.hasJournal {
-                for file in try store.repository.removeLocksOfKilledRun() { printError("Warning: removed \(file), left by the interrupted run") }
-                await recorder.carry(try await store.replayJournal(into: recorder))
-                await recorder.sweepWorkTree()
-            }
-            try await body(store, recorder, await recorder.state)
-        } catch let error as StateEditError {
+        } catch let error as LockError {
             printError("Error: \(error)")
             throw ExitCode.failure
         }

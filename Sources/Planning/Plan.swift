@@ -27,17 +27,46 @@ public struct PlannedChange: Sendable, Codable {
     /// What this resource waits for (creates/updates) — references and depends_on.
     public var dependencies: [ResourceAddress]
     public var lifecycle: ResourceLifecycle
-    /// Drift found by refresh: attribute → (recorded, actual).
-    public var drift: [String: DriftValue]
+    /// What refresh found changed out of band.
+    public var drift: Drift
 
-    public struct DriftValue: Sendable, Codable, Equatable {
-        public var recorded: AttributeValue?
-        public var actual: AttributeValue?
-    }
+    public typealias DriftValue = Drift.Value
 
     public var afterUnknown: [String] {
         (after ?? [:]).filter { !$0.value.isKnown }.map(\.key).sorted()
     }
+}
+
+/// Drift found by refresh: the object deleted out of band, or attributes that differ from what was recorded.
+public struct Drift: Sendable, Codable, Equatable {
+    public struct Value: Sendable, Codable, Equatable {
+        public var recorded: AttributeValue?
+        public var actual: AttributeValue?
+
+        public init(recorded: AttributeValue?, actual: AttributeValue?) {
+            self.recorded = recorded
+            self.actual = actual
+        }
+    }
+
+    /// The object no longer exists.
+    public var deleted = false
+    /// attribute → (recorded, actual).
+    public var attributes: [String: Value] = [:]
+
+    public init(deleted: Bool = false, attributes: [String: Value] = [:]) {
+        self.deleted = deleted
+        self.attributes = attributes
+    }
+
+    public static let none = Drift()
+    public static let deletedOutOfBand = Drift(deleted: true)
+
+    public var drifted: Bool { deleted || !attributes.isEmpty }
+    public var isEmpty: Bool { !drifted }
+    /// The drifted attributes' names.
+    public var keys: Dictionary<String, Value>.Keys { attributes.keys }
+    public subscript(attribute: String) -> Value? { attributes[attribute] }
 }
 
 public struct Move: Sendable, Codable, Equatable {

@@ -58,17 +58,11 @@ public enum Planner {
                 continue
             }
             var resource = resource
-            // Every taggable resource names its stack and address, raw ones included, so orphans can be found.
-            if schema.attributes["tags"] != nil, resource.config["tags"]?.mapValue != nil || resource.config["tags"] == nil {
-                var tags = resource.config["tags"]?.mapValue ?? [:]
-                tags["maif:stack"] = .string(stack)
-                tags["maif:address"] = .string(resource.address.description)
-                resource.config["tags"] = .map(tags)
-            }
+            // Every resource carries its owner's marks as its provider records them (raw ones too), so orphans can be found.
+            resource.config = provider.markOwner(resource.config, ResourceContext(stack: stack, address: resource.address))
             for problem in schema.validate(resource.config) {
-                let attribute = problem.split(separator: "'").dropFirst().first.map(String.init)
-                diagnostics.append(.error("invalid-attribute", problem, hint: "see `maifctl providers` for the schema",
-                                          at: attribute.flatMap { resource.attributeOrigins[$0] } ?? resource.origin))
+                diagnostics.append(.error("invalid-attribute", problem.message, hint: "see `maifctl providers` for the schema",
+                                          at: resource.attributeOrigins[problem.attribute] ?? resource.origin))
             }
             byAddress[resource.address] = resource
         }
@@ -135,7 +129,7 @@ public enum Planner {
         }
 
         // 4. Refresh: what is really out there now.
-        var drift: [ResourceAddress: [String: PlannedChange.DriftValue]] = [:]
+        var drift: [ResourceAddress: Drift] = [:]
         if options.refresh && !prior.isEmpty {
             let (refreshed, refreshDrift, refreshDiagnostics) = await Refresher.refresh(prior, stack: stack, providers: providers,
                                                                                         parallelism: options.parallelism, key: options.secretKey)
@@ -179,7 +173,7 @@ public enum Planner {
                 let deps = graph.dependencies(of: address).sorted()
                 var change = PlannedChange(address: address, action: .create, before: record?.resourceState, after: planned,
                                            config: resource.config, replaceBecause: [], dependencies: deps,
-                                           lifecycle: resource.lifecycle, drift: drift[address] ?? [:])
+                                           lifecycle: resource.lifecycle, drift: drift[address] ?? .none)
                 if let record {
                     let forced = options.replace.contains(address)
                     let replaceBecause = response.requiresReplace.filter { !resource.lifecycle.ignoreChanges.contains($0) }
@@ -215,11 +209,11 @@ public enum Planner {
             }
             changes[address] = PlannedChange(address: address, action: .delete, before: record.resourceState, after: nil, config: nil,
                                              replaceBecause: [], dependencies: record.dependencies,
-                                             lifecycle: byAddress[address]?.lifecycle ?? ResourceLifecycle(), drift: drift[address] ?? [:])
+                                             lifecycle: byAddress[address]?.lifecycle ?? ResourceLifecycle(), drift: drift[address] ?? .none)
         }
 
         // A resource that vanished out of band and is no longer wanted is forgotten (its delete finds nothing).
-        for (address, d) in drift where d["(resource)"] != nil && changes[address] == nil && (options.destroy || byAddress[address] == nil) {
+        for (address, d) in drift where d.deleted && changes[address] == nil && (options.destroy || byAddress[address] == nil) {
             if let record = state.resources[address] {
                 changes[address] = PlannedChange(address: address, action: .delete, before: record.resourceState, after: nil, config: nil,
                                                  replaceBecause: [], dependencies: record.dependencies,

@@ -7,9 +7,9 @@ import StateStore
 enum Refresher {
     static func refresh(_ records: [ResourceAddress: ResourceRecord], stack: String, providers: [String: any Provider],
                         parallelism: Int, key: SecretKey) async
-        -> ([ResourceAddress: ResourceRecord], [ResourceAddress: [String: PlannedChange.DriftValue]], [Diagnostic]) {
+        -> ([ResourceAddress: ResourceRecord], [ResourceAddress: Drift], [Diagnostic]) {
         var result = records
-        var drift: [ResourceAddress: [String: PlannedChange.DriftValue]] = [:]
+        var drift: [ResourceAddress: Drift] = [:]
         var diagnostics: [Diagnostic] = []
         let addresses = records.keys.sorted()
         await withTaskGroup(of: (ResourceAddress, Result<ResourceState?, Error>).self) { group in
@@ -39,16 +39,16 @@ enum Refresher {
                                               hint: "use --refresh=false to plan from recorded state only", at: nil))
                 case .success(nil):
                     result[address] = nil
-                    drift[address] = ["(resource)": .init(recorded: .string("exists"), actual: .string("deleted out of band"))]
+                    drift[address] = .deletedOutOfBand
                 case .success(var actual?):
                     actual.attributes = Sensitive.redact(actual.attributes, schema: providers[address.provider]?.schema.resources[address.type], key: key)
                     let recorded = records[address]!
-                    var d: [String: PlannedChange.DriftValue] = [:]
+                    var d: [String: Drift.Value] = [:]
                     for key in Set(recorded.attributes.keys).union(actual.attributes.keys) where recorded.attributes[key] != actual.attributes[key] {
                         d[key] = .init(recorded: recorded.attributes[key], actual: actual.attributes[key])
                     }
                     if !d.isEmpty {
-                        drift[address] = d
+                        drift[address] = Drift(attributes: d)
                         result[address]!.attributes = actual.attributes
                         result[address]!.id = actual.id
                     }

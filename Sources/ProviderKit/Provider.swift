@@ -50,17 +50,28 @@ public struct PlanResponse: Sendable {
 /// Settings from the stack's `clouds` section for this provider, plus where maifctl runs.
 public struct ProviderConfiguration: Sendable {
     public var stack: String
-    public var settings: [String: AttributeValue]
+    /// `clouds.<section>` as the stack wrote it, checked against the provider's settings schema, defaults filled in.
+    public var settings: ProviderSettings
     /// The directory relative paths are resolved against (where maifctl was started).
     public var workingDirectory: String
     public var environment: [String: String]
 
-    public init(stack: String, settings: [String: AttributeValue] = [:], workingDirectory: String,
+    public init(stack: String, settings: ProviderSettings = ProviderSettings(), workingDirectory: String,
                 environment: [String: String] = [:]) {
         self.stack = stack
         self.settings = settings
         self.workingDirectory = workingDirectory
         self.environment = environment
+    }
+
+    /// A referenced setting's value, read now (see `ProviderSettings.secret`).
+    public func secret(_ key: String) throws -> String? {
+        try settings.secret(key, environment: environment, workingDirectory: workingDirectory)
+    }
+
+    /// A path setting made absolute against the home and working directories.
+    public func path(_ key: String) -> String? {
+        settings.path(key, environment: environment, workingDirectory: workingDirectory)
     }
 }
 
@@ -81,11 +92,15 @@ public protocol Provider: Sendable {
     func shutdown() async
     /// What the provider's calls cost so far, for the end of an apply ("412 API calls"); nil when nothing to say.
     var usage: String? { get }
+    /// The configuration with this provider's owner marks added (tags, labels, a description…), so that `find` can
+    /// tell what a stack created. The planner calls it for every resource before anything else sees the configuration.
+    func markOwner(_ config: [String: AttributeValue], _ context: ResourceContext) -> [String: AttributeValue]
 }
 
 extension Provider {
     public func shutdown() async {}
     public var usage: String? { nil }
+    public func markOwner(_ config: [String: AttributeValue], _ context: ResourceContext) -> [String: AttributeValue] { config }
 
     /// The default plan from the schema: computed attributes carry over from the prior state unless
     /// the resource is replaced; force-new attributes whose value changed require a replacement.
@@ -163,20 +178,76 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// What the engine knows of a provider before configuring it: its names, its schemas and how to make it.
+public struct ProviderDescriptor: Sendable {
+    public typealias Factory = @Sendable (ProviderConfiguration) throws -> any Provider
+    /// The first part of its resource addresses and types: `aws`, `k8s`.
+    public var name: String
+    /// Its settings live under `clouds.<section>` (`clouds.kubernetes` for `k8s`).
+    public var section: String
+    public var version: String
+    /// One line for `maifctl providers`.
+    public var summary: String
+    /// False for a provider that plans but cannot yet call its system.
+    public var applies: Bool
+    public var settings: SettingsSchema
+    public var schema: ProviderSchema
+    public var make: Factory
+
+    public init(name: String, section: String? = nil, version: String, summary: String, applies: Bool = true,
+                settings: SettingsSchema, schema: ProviderSchema, make: @escaping Factory) {
+        self.name = name
+        self.section = section ?? name
+        self.version = version
+        self.summary = summary
+        self.applies = applies
+        self.settings = settings
+        self.schema = schema
+        self.make = make
+    }
+}
+
 /// Providers by name; the engine reaches providers only through here.
 public struct ProviderRegistry: Sendable {
-    public typealias Factory = @Sendable (ProviderConfiguration) throws -> any Provider
-    private var factories: [String: Factory] = [:]
+    private var descriptors: [String: ProviderDescriptor] = [:]
 
     public init() {}
 
-    public mutating func register(_ name: String, _ factory: @escaping Factory) {
-        factories[name] = factory
+    public mutating func register(_ descriptor: ProviderDescriptor) {
+        descriptors[descriptor.name] = descriptor
     }
 
-    public var names: [String] { factories.keys.sorted() }
+    public var names: [String] { descriptors.keys.sorted() }
+    public var all: [ProviderDescriptor] { names.map { descriptors[$0]! } }
+
+    public func descriptor(_ name: String) -> ProviderDescriptor? { descriptors[name] }
+
+    /// The provider whose settings live under `clouds.<section>`.
+    public func descriptor(section: String) -> ProviderDescriptor? { descriptors.values.first { $0.section == section } }
+
+    /// `clouds.<section>` → settings schema, for the stack loader.
+    public var settingsSchemas: [String: SettingsSchema] {
+        Dictionary(uniqueKeysWithValues: descriptors.values.map { ($0.section, $0.settings) })
+    }
 
     public func make(_ name: String, _ configuration: ProviderConfiguration) throws -> (any Provider)? {
-        try factories[name].map { try $0(configuration) }
+        try descriptors[name].map { try $0.make(configuration) }
+    }
+}
+
+/// Owner marks as tags: what most clouds use. `stackKey`/`addressKey` are the tag names the cloud allows.
+public enum OwnerTags {
+    /// Adds the owner tags when the resource type has a `tags` map (and the stack did not give `tags` a non-map value).
+    public static func add(to config: [String: AttributeValue], _ context: ResourceContext, schema: ProviderSchema,
+                           attribute: String = "tags", stackKey: String = "maif:stack", addressKey: String = "maif:address")
+        -> [String: AttributeValue] {
+        guard schema.resources[context.address.type]?.attributes[attribute] != nil else { return config }
+        guard config[attribute] == nil || config[attribute]?.mapValue != nil else { return config }
+        var config = config
+        var tags = config[attribute]?.mapValue ?? [:]
+        tags[stackKey] = .string(context.stack)
+        tags[addressKey] = .string(context.address.description)
+        config[attribute] = .map(tags)
+        return config
     }
 }

@@ -48,19 +48,19 @@ public struct ResourceSchema: Sendable, Equatable {
     public var sensitiveAttributes: Set<String> { Set(attributes.filter { $0.value.sensitive }.keys) }
 
     /// Problems with a desired configuration: unknown attributes, missing required ones, wrong types.
-    public func validate(_ config: [String: AttributeValue]) -> [String] {
-        var problems: [String] = []
+    public func validate(_ config: [String: AttributeValue]) -> [SchemaProblem] {
+        var problems: [SchemaProblem] = []
         for key in config.keys.sorted() {
             guard let a = attributes[key] else {
-                problems.append("\(type) has no attribute '\(key)'")
+                problems.append(SchemaProblem(attribute: key, message: "\(type) has no attribute '\(key)'"))
                 continue
             }
             if !Self.matches(config[key]!, a.type) {
-                problems.append("'\(key)' of \(type) must be \(a.type.rawValue)")
+                problems.append(SchemaProblem(attribute: key, message: "'\(key)' of \(type) must be \(a.type.rawValue)"))
             }
         }
         for (name, a) in attributes.sorted(by: { $0.key < $1.key }) where a.required && config[name] == nil {
-            problems.append("\(type) requires '\(name)'")
+            problems.append(SchemaProblem(attribute: name, message: "\(type) requires '\(name)'"))
         }
         return problems
     }
@@ -75,6 +75,13 @@ public struct ResourceSchema: Sendable, Equatable {
         default: return false
         }
     }
+}
+
+/// One thing wrong with a resource's configuration, and the attribute it is about.
+public struct SchemaProblem: Sendable, Equatable, CustomStringConvertible {
+    public var attribute: String
+    public var message: String
+    public var description: String { message }
 }
 
 public struct ProviderSchema: Sendable {

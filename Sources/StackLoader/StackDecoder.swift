@@ -1,10 +1,13 @@
 /// Maps the merged YAML tree onto the typed `Stack`, section by section.
 
+import ProviderKit
 import StackModel
 
 struct StackDecoder {
     let context: DecodeContext
     let files: [String]
+    /// `clouds.<section>` → the provider's settings schema; nil leaves `clouds` unchecked.
+    var settingsSchemas: [String: SettingsSchema]?
 
     static let sections = [
         "stack", "clouds", "clusters", "load_balancing", "geo_routing", "autoscaling", "high_availability",
@@ -64,66 +67,7 @@ struct StackDecoder {
     }
 
     private func decodeClouds(_ r: ObjectReader) -> Clouds {
-        var clouds = Clouds()
-        clouds.aws = r.object("aws", "clouds.aws") { a in
-            var c = AWSCloud()
-            c.region = a.string("region")
-            c.endpoint = a.string("endpoint")
-            c.profile = a.string("profile")
-            c.accessKeyID = a.secret("access_key_id")
-            c.secretAccessKey = a.secret("secret_access_key")
-            c.sessionToken = a.secret("session_token")
-            return c
-        }
-        clouds.gcp = r.object("gcp", "clouds.gcp") { g in
-            var c = GCPCloud()
-            c.project = g.string("project")
-            c.region = g.string("region")
-            c.endpoint = g.string("endpoint")
-            c.credentials = g.secret("credentials")
-            return c
-        }
-        clouds.azure = r.object("azure", "clouds.azure") { a in
-            var c = AzureCloud()
-            c.subscription = a.string("subscription")
-            c.region = a.string("region")
-            c.endpoint = a.string("endpoint")
-            c.tenant = a.string("tenant")
-            c.clientID = a.string("client_id")
-            c.clientSecret = a.secret("client_secret")
-            return c
-        }
-        clouds.kubernetes = r.object("kubernetes", "clouds.kubernetes") { k in
-            var c = KubernetesCloud()
-            c.kubeconfig = k.string("kubeconfig")
-            c.context = k.string("context")
-            c.namespace = k.string("namespace")
-            return c
-        }
-        clouds.swarm = r.object("swarm", "clouds.swarm") { s in
-            var c = SwarmCloud()
-            c.host = s.string("host")
-            c.certPath = s.string("cert_path")
-            c.tlsVerify = s.bool("tls_verify")
-            c.waitForRunning = s.duration("wait_for_running")
-            return c
-        }
-        clouds.onprem = r.object("onprem", "clouds.onprem") { o in
-            var c = OnPremCloud()
-            c.user = o.string("user")
-            c.key = o.secret("key")
-            c.port = o.int("port", in: 1...65535)
-            c.jumpHost = o.string("jump_host")
-            c.knownHosts = o.string("known_hosts")
-            c.strictHostKeyChecking = o.bool("strict_host_key_checking") ?? true
-            c.sshConfig = o.string("ssh_config")
-            c.root = o.string("root")
-            return c
-        }
-        clouds.local = r.object("local", "clouds.local") { l in
-            LocalCloud(root: l.string("root") ?? ".maif/local")
-        }
-        return clouds
+        CloudsDecoder(context: context, schemas: settingsSchemas).decode(r)
     }
 
     // MARK: clusters

@@ -1,6 +1,7 @@
 /// The loader: stack files → one merged, interpolated, checked `Stack`, or diagnostics saying what is wrong.
 
 import Foundation
+import ProviderKit
 import StackModel
 
 public struct LoadOptions: Sendable {
@@ -10,10 +11,16 @@ public struct LoadOptions: Sendable {
     /// Called as soon as the files are parsed, with the stack's name when it is written out literally:
     /// lets a caller start reading the state while the rest of the stack is decoded.
     public var onStackName: (@Sendable (String) -> Void)?
+    /// `clouds.<section>` → the settings schema of the provider that reads it (`ProviderRegistry.settingsSchemas`):
+    /// unknown sections and keys, wrong types and inline credentials are reported at their position. nil leaves
+    /// `clouds` unchecked (its values kept as written).
+    public var settingsSchemas: [String: SettingsSchema]?
 
-    public init(variables: [String: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(variables: [String: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment,
+                settingsSchemas: [String: SettingsSchema]? = nil) {
         self.variables = variables
         self.environment = environment
+        self.settingsSchemas = settingsSchemas
     }
 }
 
@@ -76,7 +83,7 @@ public enum StackLoader {
         // About one source-map entry per line of YAML: reserve it once instead of growing it many times.
         context.sourceMap.reserveCapacity(sources.reduce(0) { $0 + $1.text.utf8.count / 24 })
         if case .mapping(let entries)? = root["stack"]?["variables"]?.kind { context.declared = Set(entries.map(\.key)) }
-        let stack = StackDecoder(context: context, files: sources.map(\.name)).decode(root)
+        let stack = StackDecoder(context: context, files: sources.map(\.name), settingsSchemas: options.settingsSchemas).decode(root)
         diagnostics += context.diagnostics
         if let stack { diagnostics += SemanticChecks.run(stack) }
         diagnostics = diagnostics.sortedByPosition()

@@ -135,102 +135,86 @@ public enum SecretReference: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// The `clouds` section: each provider's settings, kept as written (with positions) for the provider to interpret.
+/// The loader checks them against the providers' settings schemas; the stack model names no provider's keys.
 public struct Clouds: Sendable, Equatable {
-    public var aws: AWSCloud?
-    public var gcp: GCPCloud?
-    public var azure: AzureCloud?
-    public var kubernetes: KubernetesCloud?
-    public var swarm: SwarmCloud?
-    public var onprem: OnPremCloud?
-    public var local: LocalCloud?
+    /// `clouds.<section>` → its settings, e.g. `aws`, `kubernetes`.
+    public var sections: [String: CloudSettings]
 
-    public init(aws: AWSCloud? = nil, gcp: GCPCloud? = nil, azure: AzureCloud? = nil, kubernetes: KubernetesCloud? = nil,
-                swarm: SwarmCloud? = nil, onprem: OnPremCloud? = nil, local: LocalCloud? = nil) {
-        self.aws = aws
-        self.gcp = gcp
-        self.azure = azure
-        self.kubernetes = kubernetes
-        self.swarm = swarm
-        self.onprem = onprem
-        self.local = local
+    public init(sections: [String: CloudSettings] = [:]) {
+        self.sections = sections
     }
 
+    public subscript(section: String) -> CloudSettings? {
+        get { sections[section] }
+        set { sections[section] = newValue }
+    }
+
+    /// Whether the stack says anything about this cloud; the embedded local provider needs nothing.
     public func isConfigured(_ kind: CloudKind) -> Bool {
-        switch kind {
-        case .aws: return aws != nil
-        case .gcp: return gcp != nil
-        case .azure: return azure != nil
-        case .kubernetes: return kubernetes != nil
-        case .swarm: return swarm != nil
-        case .onprem: return onprem != nil
-        case .local: return true
+        kind == .local || sections[kind.rawValue] != nil
+    }
+}
+
+/// One `clouds.<section>` mapping.
+public struct CloudSettings: Sendable, Equatable {
+    public var section: String
+    public var entries: [String: CloudSetting]
+    public var location: SourceLocation?
+
+    public init(section: String, entries: [String: CloudSetting] = [:], location: SourceLocation? = nil) {
+        self.section = section
+        self.entries = entries
+        self.location = location
+    }
+
+    public subscript(key: String) -> CloudSetting? { entries[key] }
+
+    /// A plain value's text; nil when unset or written as a reference.
+    public func string(_ key: String) -> String? {
+        guard case .value(let v)? = entries[key]?.value else { return nil }
+        switch v {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        case .bool(let b): return String(b)
+        default: return nil
         }
     }
+
+    public func int(_ key: String) -> Int? {
+        guard case .value(let v)? = entries[key]?.value else { return nil }
+        if case .int(let i) = v { return Int(i) }
+        return string(key).flatMap { Int($0) }
+    }
+
+    public func bool(_ key: String) -> Bool? {
+        guard case .value(.bool(let b))? = entries[key]?.value else { return nil }
+        return b
+    }
+
+    public func reference(_ key: String) -> SecretReference? {
+        guard case .reference(let r)? = entries[key]?.value else { return nil }
+        return r
+    }
 }
 
-public struct AWSCloud: Sendable, Equatable {
-    public var region: String?
-    public var endpoint: String?
-    public var profile: String?
-    public var accessKeyID: SecretReference?
-    public var secretAccessKey: SecretReference?
-    public var sessionToken: SecretReference?
-    public init() {}
-}
+/// One setting: a value, or where a credential is to be read from.
+public struct CloudSetting: Sendable, Equatable {
+    public enum Value: Sendable, Equatable {
+        /// Converted to the schema's type by the loader (durations as seconds) when the provider's schema is known.
+        case value(StackValue)
+        case reference(SecretReference)
+    }
 
-public struct GCPCloud: Sendable, Equatable {
-    public var project: String?
-    public var region: String?
-    public var endpoint: String?
-    public var credentials: SecretReference?
-    public init() {}
-}
+    public var value: Value
+    /// Where the value was written.
+    public var location: SourceLocation?
 
-public struct AzureCloud: Sendable, Equatable {
-    public var subscription: String?
-    public var region: String?
-    public var endpoint: String?
-    public var tenant: String?
-    public var clientID: String?
-    public var clientSecret: SecretReference?
-    public init() {}
-}
-
-public struct KubernetesCloud: Sendable, Equatable {
-    public var kubeconfig: String?
-    public var context: String?
-    public var namespace: String?
-    public init() {}
-}
-
-public struct SwarmCloud: Sendable, Equatable {
-    public var host: String?
-    public var certPath: String?
-    /// Check the daemon's certificate against cert_path/ca.pem (the default with a cert_path).
-    public var tlsVerify: Bool?
-    /// How long apply waits for a service's tasks to run; nil does not wait (as `docker stack deploy`).
-    public var waitForRunning: TimeSpan?
-    public init() {}
-}
-
-public struct OnPremCloud: Sendable, Equatable {
-    public var user: String?
-    public var key: SecretReference?
-    public var port: Int?
-    public var jumpHost: String?
-    public var knownHosts: String?
-    public var strictHostKeyChecking: Bool
-    /// An OpenSSH client configuration file (`ssh -F`): host aliases, HostName, ProxyJump, per-host users and ports.
-    public var sshConfig: String?
-    /// A prefix for every path maifctl writes on the hosts; "/" (the default) on real machines. `{host}` in it is the host's
-    /// address, so lab hosts that share one filesystem keep apart.
-    public var root: String?
-    public init() { strictHostKeyChecking = true }
-}
-
-public struct LocalCloud: Sendable, Equatable {
-    public var root: String
-    public init(root: String = ".maif/local") { self.root = root }
+    public init(_ value: Value, location: SourceLocation? = nil) {
+        self.value = value
+        self.location = location
+    }
 }
 
 public enum NodeRole: String, Sendable, CaseIterable, Codable {

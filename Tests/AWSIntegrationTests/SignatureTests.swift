@@ -26,8 +26,8 @@ extension AWSIntegration {
         try FileManager.default.createDirectory(atPath: "\(home)/.aws", withIntermediateDirectories: true)
         try "[ci]\naws_access_key_id = \(id)\naws_secret_access_key = \(secret)\n[wrong]\naws_access_key_id = \(id)\naws_secret_access_key = not-the-secret\n"
             .write(toFile: "\(home)/.aws/credentials", atomically: true, encoding: .utf8)
-        func provider(_ profile: String) -> AWSProvider {
-            AWSProvider(configuration: ProviderConfiguration(stack: "prod", settings: ["profile": .string(profile), "endpoint": .string(endpoint),
+        func provider(_ profile: String) throws -> AWSProvider {
+            try AWSProvider(configuration: ProviderConfiguration(stack: "prod", settings: ["profile": .string(profile), "endpoint": .string(endpoint),
                                                                                        "region": .string("us-east-1")],
                                                              workingDirectory: dir, environment: ["HOME": home]))
         }

@@ -36,8 +36,9 @@ import Testing
     @Test func credentialReferencesOfTheStackWinAndNameTheirSource() throws {
         let h = try home("[ci]\naws_access_key_id = CI\naws_secret_access_key = ci\n")
         try "from-file\n".write(toFile: h + "/secret", atomically: true, encoding: .utf8)
-        let settings: [String: AttributeValue] = ["profile": .string("ci"), "access_key_id": .string("env:MAIF_KEY"),
-                                                  "secret_access_key": .string("file:\(h)/secret")]
+        let settings = ProviderSettings(values: ["profile": .string("ci")],
+                                        references: ["access_key_id": .env("MAIF_KEY"), "secret_access_key": .file("\(h)/secret")],
+                                        section: "clouds.aws")
         let s = AWSSettings.resolve(settings: settings, environment: ["HOME": h, "MAIF_KEY": "REF", "AWS_ACCESS_KEY_ID": "ENV"])
         let c = try s.credentials.get()
         #expect(c.accessKeyId == "REF" && c.secretAccessKey == "from-file")

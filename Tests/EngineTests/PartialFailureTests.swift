@@ -80,19 +80,18 @@ final class PartialFailureTests: EngineTestCase {
 
     func testAnInterruptionStartsNothingNewLetsCallsInFlightFinishAndRecordsThem() async throws {
         let yaml = independentStack(6, delayMs: 100)
-        let stack = try sandbox.load(yaml)
-        let planned = try await sandbox.plan(stack)
-        let plan = try XCTUnwrap(planned.plan)
-        let store = try sandbox.store("sched")
         let log = CallLog()
+        let (session, _) = try await sandbox.open(yaml, lock: "apply", log: log)
+        let planned = await session.plan()
+        let plan = try XCTUnwrap(planned.plan)
         let interrupt = CancellationFlag()
         var options = ApplyOptions()
         options.parallelism = 2
         options.onEvent = { event in
             if case .finished = event { interrupt.cancel() }
         }
-        let result = await Executor.apply(plan, providers: sandbox.providers(for: stack, log: log),
-                                          recorder: store.recorder(for: try store.load()), options: options, cancellation: interrupt)
+        let result = await session.apply(plan, options: options, cancellation: interrupt)
+        session.close()
 
         XCTAssertTrue(result.interrupted)
         XCTAssertFalse(result.succeeded)

@@ -13,14 +13,14 @@ final class UnchangedStackApplyTests: EngineTestCase {
               - {type: local.null, name: b, depends_on: [local.null.a]}
             """
         let first = try await sandbox.apply(yaml)
-        let stack = try sandbox.load(yaml)
 
         for round in 1...20 {
-            let planned = try await sandbox.plan(stack)
+            let (session, _) = try await sandbox.open(yaml, lock: "apply")
+            defer { session.close() }
+            let planned = await session.plan()
             let plan = try XCTUnwrap(planned.plan)
             XCTAssertFalse(plan.hasChanges)
-            let store = try sandbox.store("unchanged")
-            let result = await Executor.apply(plan, providers: sandbox.providers(for: stack), recorder: store.recorder(for: try store.load()))
+            let result = await session.apply(plan)
             XCTAssertTrue(result.succeeded, "round \(round): \(result.failures)")
             XCTAssertNil(result.commit, "round \(round)")
             XCTAssertEqual(result.completed.count, 0)

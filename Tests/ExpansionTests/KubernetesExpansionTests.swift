@@ -202,8 +202,7 @@ enum PlatformFixture {
     }
 
     static func load(_ stackFile: String) throws -> Stack {
-        let result = StackLoader.load(files: [SnapshotTests.repoRoot.appendingPathComponent(stackFile).path],
-                                      options: LoadOptions(variables: [:], environment: [:]))
+        let result = ShippedStackPlans.load(stackFile)
         guard let stack = result.stack else { throw FixtureError(description: "\(stackFile) does not load: \(result.diagnostics)") }
         return stack
     }
@@ -223,18 +222,8 @@ enum PlatformFixture {
 
     /// The planned attributes of one provider's resources on empty state, references resolved.
     static func plan(_ stackFile: String, provider: String) async throws -> [String: [String: AttributeValue]] {
-        let expansion = try expand(stackFile, provider: provider)
-        let registry = BuiltinProviders.registry
-        var providers: [String: any Provider] = [:]
-        for name in registry.names {
-            providers[name] = try registry.make(name, ProviderConfiguration(stack: expansion.stack.meta.name, workingDirectory: NSTemporaryDirectory()))
-        }
-        let state = State(stack: expansion.stack.meta.name, meta: StateMeta(lineage: "platform-tests", engineVersion: "test"))
-        let result = await Planner.plan(stack: expansion.stack.meta.name, desired: expansion.resources, moves: [], state: state,
-                                        providers: providers)
-        XCTAssertEqual(result.diagnostics.filter { $0.severity == .error }.map(\.description), [])
-        let plan = try XCTUnwrap(result.plan)
-        return Dictionary(uniqueKeysWithValues: plan.changes.map { ($0.address.description, $0.after ?? [:]) })
+        let plan = try await ShippedStackPlans.plan(stackFile)
+        return Dictionary(uniqueKeysWithValues: plan.changes.filter { $0.address.provider == provider }.map { ($0.address.description, $0.after ?? [:]) })
     }
 
     static func counts(_ resources: [DesiredResource]) -> [String: Int] {

@@ -11,25 +11,11 @@ import XCTest
 /// Golden plans: for every shipped stack, the plan on empty state (addresses, types, planned attributes)
 /// is compared with a reviewed snapshot. Re-record with MAIFCTL_RECORD_SNAPSHOTS=1 and review the diff.
 final class SnapshotTests: XCTestCase {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = ShippedStackPlans.repoRoot
     static let snapshotDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
 
     static func plan(stackFile: String) async throws -> Plan {
-        let result = StackLoader.load(files: [repoRoot.appendingPathComponent(stackFile).path],
-                                      options: LoadOptions(variables: [:], environment: [:]))
-        let stack = try XCTUnwrap(result.stack, "\(stackFile) does not load: \(result.diagnostics)")
-        let expansion = Expander.expand(stack)
-        var providers: [String: any Provider] = [:]
-        let registry = BuiltinProviders.registry
-        for name in registry.names {
-            providers[name] = try registry.make(name, ProviderConfiguration(stack: stack.meta.name, workingDirectory: NSTemporaryDirectory()))
-        }
-        let state = State(stack: stack.meta.name, meta: StateMeta(lineage: "snapshot", engineVersion: "test"))
-        let planned = await Planner.plan(stack: stack.meta.name, desired: expansion.resources, moves: stack.moved, state: state,
-                                         providers: providers)
-        let problems = (expansion.diagnostics + planned.diagnostics).filter { $0.severity == .error }
-        XCTAssertEqual(problems.map(\.description), [], "\(stackFile) must expand and plan without errors")
-        return try XCTUnwrap(planned.plan)
+        try await ShippedStackPlans.plan(stackFile)
     }
 
     static func snapshotText(_ plan: Plan) -> String {

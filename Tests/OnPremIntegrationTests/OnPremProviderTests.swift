@@ -150,20 +150,17 @@ final class OnPremProviderTests: XCTestCase {
         let lab = try requireLab()
         let key = try String(contentsOfFile: lab.directory + "/id_ed25519", encoding: .utf8)
         var settings = lab.settings()
-        settings["key_file"] = nil
-        settings["key_env"] = "MAIF_TEST_SSH_KEY"
-        let provider = OnPremProvider(configuration: ProviderConfiguration(stack: "hybrid", settings: settings, workingDirectory: lab.directory,
-                                                                           environment: ["MAIF_TEST_SSH_KEY": key]))
+        settings.references["key"] = .env("MAIF_TEST_SSH_KEY")
+        let provider = try OnPremProvider(configuration: ProviderConfiguration(stack: "hybrid", settings: settings, workingDirectory: lab.directory,
+                                                                               environment: ["MAIF_TEST_SSH_KEY": key]))
         let context = ResourceContext(stack: "hybrid", address: ResourceAddress(provider: "onprem", kind: "host", name: "env-key"))
         let state = try await provider.create(context, ["address": .string(lab.hosts[1])])
         XCTAssertEqual(state.attributes["facts"]?.mapValue?["os"], "Linux")
         await provider.shutdown()
 
-        let missing = OnPremProvider(configuration: ProviderConfiguration(stack: "hybrid", settings: settings, workingDirectory: lab.directory))
-        do {
-            _ = try await missing.create(context, ["address": .string(lab.hosts[1])])
-            XCTFail("a key variable that is not set must fail the call")
-        } catch {
+        // A key variable that is not set fails configuring the provider, before any host is reached.
+        XCTAssertThrowsError(try OnPremProvider(configuration: ProviderConfiguration(stack: "hybrid", settings: settings,
+                                                                                     workingDirectory: lab.directory))) { error in
             XCTAssertTrue("\(error)".contains("MAIF_TEST_SSH_KEY, which is not set"), "\(error)")
         }
     }

@@ -57,17 +57,18 @@ struct SSHLab: Sendable {
     }
 
     func provider(_ overrides: [String: AttributeValue] = [:]) throws -> OnPremProvider {
-        OnPremProvider(configuration: ProviderConfiguration(stack: "hybrid", settings: settings(overrides), workingDirectory: directory))
+        try OnPremProvider(configuration: ProviderConfiguration(stack: "hybrid", settings: settings(overrides), workingDirectory: directory))
     }
 
-    func settings(_ overrides: [String: AttributeValue] = [:]) -> [String: AttributeValue] {
-        var settings: [String: AttributeValue] = [
-            "user": "root", "port": .int(Int64(port)), "key_file": .string(directory + "/id_ed25519"),
+    /// The lab's settings as a stack would give them: the key by file reference.
+    func settings(_ overrides: [String: AttributeValue] = [:]) -> ProviderSettings {
+        var values: [String: AttributeValue] = [
+            "user": "root", "port": .int(Int64(port)),
             "known_hosts": .string(directory + "/known_hosts"), "strict_host_key_checking": true,
             "root": .string(filesRoot + "/{host}"), "connect_timeout": 3,
         ]
-        settings.merge(overrides) { $1 }
-        return settings
+        values.merge(overrides) { $1 }
+        return ProviderSettings(values: values, references: ["key": .file(directory + "/id_ed25519")], section: "clouds.onprem")
     }
 
     /// Runs a command on a test host with a plain ssh of its own (not the provider's connection).

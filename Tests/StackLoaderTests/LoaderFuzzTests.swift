@@ -126,7 +126,7 @@ final class LoaderFuzzTests: XCTestCase {
         let start = Date()
         DispatchQueue.concurrentPerform(iterations: documents.count) { index in
             let result = StackLoader.load(sources: [(name: "fuzz.yaml", text: documents[index])],
-                                          options: LoadOptions(variables: [:], environment: environment))
+                                          options: LoadOptions.builtin(variables: [:], environment: environment))
             outcomes.record(index, loaded: result.stack != nil, problems: Self.violations(result, text: documents[index]))
         }
         let seconds = Date().timeIntervalSince(start)

@@ -1,6 +1,7 @@
 /// Helpers shared by the loader tests: load inline YAML, fetch fixtures, and fail with readable diagnostics.
 
 import Foundation
+import BuiltinProviders
 import StackLoader
 import StackModel
 import XCTest
@@ -11,7 +12,7 @@ let minimalHeader = "stack: {name: demo}\n"
 /// Loads one in-memory stack file with a controlled environment (never the test runner's own).
 func load(_ text: String, file: String = "stack.yaml", variables: [String: String] = [:],
           environment: [String: String] = [:]) -> LoadResult {
-    StackLoader.load(sources: [(name: file, text: text)], options: LoadOptions(variables: variables, environment: environment))
+    StackLoader.load(sources: [(name: file, text: text)], options: LoadOptions.builtin(variables: variables, environment: environment))
 }
 
 /// Loads `text` and returns the stack, failing the test with every diagnostic when it does not load.
@@ -76,4 +77,11 @@ enum Fixtures {
 
     /// Environment the full valid stack expects.
     static let fullStackEnvironment = ["BUCKET_SUFFIX": "eu1", "AWS_SESSION_TOKEN": "token", "API_TOKEN": "t0ken"]
+}
+
+extension LoadOptions {
+    /// As maifctl loads: `clouds` checked against the built-in providers' settings schemas.
+    static func builtin(variables: [String: String] = [:], environment: [String: String] = [:]) -> LoadOptions {
+        LoadOptions(variables: variables, environment: environment, settingsSchemas: BuiltinProviders.registry.settingsSchemas)
+    }
 }

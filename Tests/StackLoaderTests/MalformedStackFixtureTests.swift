@@ -134,7 +134,7 @@ final class MalformedStackFixtureTests: XCTestCase {
     }
 
     func testUnreadableFilesAreReportedWithoutALocation() {
-        let result = StackLoader.load(files: ["/nonexistent/maifctl/stack.yaml"], options: LoadOptions(environment: [:]))
+        let result = StackLoader.load(files: ["/nonexistent/maifctl/stack.yaml"], options: LoadOptions.builtin(environment: [:]))
         let d = assertSingleError(result, "file-unreadable", hintContains: "no such file")
         XCTAssertNil(d?.location)
     }
@@ -151,7 +151,7 @@ final class MalformedStackFixtureTests: XCTestCase {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("maifctl-bom-\(UUID()).yaml")
         try Data([0xEF, 0xBB, 0xBF] + Array("stack: {name: demo}\nload_balancing:\n  strategy: nope\n".utf8)).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        assertSingleError(StackLoader.load(files: [file.path], options: LoadOptions(environment: [:])), "invalid-value",
+        assertSingleError(StackLoader.load(files: [file.path], options: LoadOptions.builtin(environment: [:])), "invalid-value",
                           at: (3, 13))
     }
 

@@ -24,7 +24,7 @@ final class OverlayTests: XCTestCase {
 
     func loadOverlaid(_ overlay: String, variables: [String: String] = [:]) -> LoadResult {
         StackLoader.load(sources: [(name: "base.yaml", text: base), (name: "prod.yaml", text: overlay)],
-                         options: LoadOptions(variables: variables, environment: [:]))
+                         options: LoadOptions.builtin(variables: variables, environment: [:]))
     }
 
     func testMapsMergeKeyByKeyAndTheLaterFileWins() throws {
@@ -77,7 +77,7 @@ final class OverlayTests: XCTestCase {
         let result = StackLoader.load(sources: [
             (name: "base.yaml", text: "stack: {name: demo}\nload_balancing: {strategy: fastest}"),
             (name: "prod.yaml", text: "load_balancing: {failure_threshold: 4}"),
-        ], options: LoadOptions(environment: [:]))
+        ], options: LoadOptions.builtin(environment: [:]))
         let d = assertSingleError(result, "invalid-value", at: (2, 28))
         XCTAssertEqual(d?.location?.file, "base.yaml")
     }
@@ -86,7 +86,7 @@ final class OverlayTests: XCTestCase {
         let result = StackLoader.load(sources: [
             (name: "base.yaml", text: "stack: {name: demo}\nload_balancing: {strategy: fastest}"),
             (name: "prod.yaml", text: "load_balancing: {strategy: weighted}"),
-        ], options: LoadOptions(environment: [:]))
+        ], options: LoadOptions.builtin(environment: [:]))
         XCTAssertEqual(result.diagnostics, [])
         XCTAssertEqual(result.stack?.loadBalancing?.strategy, .weighted)
     }
@@ -101,7 +101,7 @@ final class OverlayTests: XCTestCase {
         let result = StackLoader.load(sources: [
             (name: "a.yaml", text: "stack: {name: demo\n"),
             (name: "b.yaml", text: "clusters: [\n"),
-        ], options: LoadOptions(environment: [:]))
+        ], options: LoadOptions.builtin(environment: [:]))
         XCTAssertNil(result.stack)
         XCTAssertEqual(result.diagnostics.map(\.code), ["yaml-syntax", "yaml-syntax"])
         XCTAssertEqual(result.diagnostics.compactMap(\.location?.file), ["a.yaml", "b.yaml"])
@@ -122,7 +122,7 @@ final class OverlayTests: XCTestCase {
         let result = StackLoader.load(sources: [
             (name: "base.yaml", text: "stack: {name: demo, region: \"${var.region}\"}"),
             (name: "prod.yaml", text: "stack: {variables: {region: eu-west-1}}"),
-        ], options: LoadOptions(environment: [:]))
+        ], options: LoadOptions.builtin(environment: [:]))
         XCTAssertEqual(result.stack?.meta.region, "eu-west-1", result.diagnostics.description)
     }
 
@@ -130,7 +130,7 @@ final class OverlayTests: XCTestCase {
         let result = StackLoader.load(sources: [
             (name: "base.yaml", text: "stack: {name: demo}\nresources: [{type: local.null, name: a}]"),
             (name: "prod.yaml", text: "moved: [{from: local.null.a, to: local.null.a}]"),
-        ], options: LoadOptions(environment: [:]))
+        ], options: LoadOptions.builtin(environment: [:]))
         let d = assertSingleError(result, "invalid-move", at: (1, 9))
         XCTAssertEqual(d?.location?.file, "prod.yaml")
     }

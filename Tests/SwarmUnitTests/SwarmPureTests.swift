@@ -105,7 +105,7 @@ final class DockerErrorTests: XCTestCase {
 
 final class SwarmSettingsTests: XCTestCase {
     func resolve(_ settings: [String: AttributeValue], _ env: [String: String] = [:]) -> Result<SwarmSettings, ProviderError> {
-        SwarmSettings.resolve(settings: settings, environment: env.merging(["HOME": "/home/me"]) { a, _ in a }, workingDirectory: "/work")
+        SwarmSettings.resolve(settings: ProviderSettings(values: settings), environment: env.merging(["HOME": "/home/me"]) { a, _ in a }, workingDirectory: "/work")
     }
 
     func testDockerHostOverridesTheStackAsItOverridesADockerContext() throws {

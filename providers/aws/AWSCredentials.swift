@@ -18,55 +18,44 @@ public struct AWSSettings: Sendable {
     }
 
     /// Settings keys: `region`, `endpoint`, `profile`, and `access_key_id` / `secret_access_key` / `session_token` as
-    /// references `env:NAME` or `file:PATH` (the stack's `clouds.aws` credential references).
-    public static func resolve(settings: [String: AttributeValue], environment: [String: String]) -> AWSSettings {
+    /// references (the stack's `clouds.aws` credential references).
+    public static func resolve(settings: ProviderSettings, environment: [String: String]) -> AWSSettings {
         let home = environment["HOME"] ?? NSHomeDirectory()
-        let profile = settings["profile"]?.stringValue ?? environment["AWS_PROFILE"] ?? "default"
+        let profile = settings.string("profile") ?? environment["AWS_PROFILE"] ?? "default"
         let configFile = environment["AWS_CONFIG_FILE"] ?? "\(home)/.aws/config"
         let config = IniFile.read(configFile)
         let configSection = config?[profile == "default" ? "default" : "profile \(profile)"]
-        let region = settings["region"]?.stringValue ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"]
+        let region = settings.string("region") ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"]
             ?? configSection?["region"] ?? "us-east-1"
-        let endpoint = (settings["endpoint"]?.stringValue ?? environment["AWS_ENDPOINT_URL"]).flatMap(URL.init(string:))
-        return AWSSettings(region: region, endpoint: endpoint,
-                           credentials: referenced(settings, environment: environment) ?? credentials(profile: profile, explicitProfile: settings["profile"] != nil,
-                                                    environment: environment, home: home, config: config, configFile: configFile))
+        let endpoint = (settings.string("endpoint") ?? environment["AWS_ENDPOINT_URL"]).flatMap(URL.init(string:))
+        let credentials: Result<AWSCredentials, ProviderError>
+        do {
+            credentials = try referenced(settings, environment: environment)
+                ?? self.credentials(profile: profile, explicitProfile: settings.isSet("profile"), environment: environment, home: home,
+                                    config: config, configFile: configFile)
+        } catch let error as ProviderConfigurationError {
+            credentials = .failure(ProviderError(address: nil, call: "aws credentials", message: error.message))
+        } catch {
+            credentials = .failure(ProviderError(address: nil, call: "aws credentials", message: "\(error)"))
+        }
+        return AWSSettings(region: region, endpoint: endpoint, credentials: credentials)
     }
 
     /// Keys the stack names by reference (`clouds.aws.access_key_id: {env: NAME}` or `{file: PATH}`): they win over
-    /// profiles and the plain environment, since the stack asked for them. nil when the stack names none.
-    static func referenced(_ settings: [String: AttributeValue], environment: [String: String]) -> Result<AWSCredentials, ProviderError>? {
-        guard let idRef = settings["access_key_id"]?.stringValue else { return nil }
-        func fail(_ message: String) -> Result<AWSCredentials, ProviderError> {
-            .failure(ProviderError(address: nil, call: "aws credentials", message: message))
+    /// profiles and the plain environment, since the stack asked for them. nil when the stack names none; throws,
+    /// naming the key, when a reference cannot be read. A session token whose variable is unset is left out.
+    static func referenced(_ settings: ProviderSettings, environment: [String: String]) throws -> Result<AWSCredentials, ProviderError>? {
+        guard let idRef = settings.references["access_key_id"] else { return nil }
+        guard settings.references["secret_access_key"] != nil else {
+            throw ProviderConfigurationError(key: "access_key_id", "clouds.aws.access_key_id is set but clouds.aws.secret_access_key is not",
+                                             hint: "add secret_access_key: {env: AWS_SECRET_ACCESS_KEY}")
         }
-        func value(_ key: String, _ reference: String) -> Result<String, ProviderError> {
-            if reference.hasPrefix("env:") {
-                let name = String(reference.dropFirst(4))
-                guard let v = environment[name], !v.isEmpty else {
-                    return .failure(ProviderError(address: nil, call: "aws credentials",
-                                                  message: "clouds.aws.\(key) names environment variable \(name), which is not set"))
-                }
-                return .success(v)
-            }
-            let path = String(reference.dropFirst(reference.hasPrefix("file:") ? 5 : 0))
-            let home = environment["HOME"] ?? NSHomeDirectory()
-            let expanded = path.hasPrefix("~/") ? home + path.dropFirst() : path
-            guard let text = try? String(contentsOfFile: expanded, encoding: .utf8) else {
-                return .failure(ProviderError(address: nil, call: "aws credentials", message: "clouds.aws.\(key) names file \(path), which cannot be read"))
-            }
-            return .success(text.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        guard let secretRef = settings["secret_access_key"]?.stringValue else {
-            return fail("clouds.aws.access_key_id is set but clouds.aws.secret_access_key is not")
-        }
-        let id: String, secret: String
-        switch value("access_key_id", idRef) { case .success(let v): id = v; case .failure(let e): return .failure(e) }
-        switch value("secret_access_key", secretRef) { case .success(let v): secret = v; case .failure(let e): return .failure(e) }
-        var token: String?
-        if let tokenRef = settings["session_token"]?.stringValue, case .success(let v) = value("session_token", tokenRef) { token = v }
-        return .success(AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token,
-                                       source: "clouds.aws.access_key_id (\(idRef.replacingOccurrences(of: "env:", with: "environment variable ").replacingOccurrences(of: "file:", with: "file ")))"))
+        let cwd = FileManager.default.currentDirectoryPath
+        let id = try settings.secret("access_key_id", environment: environment, workingDirectory: cwd)!
+        let secret = try settings.secret("secret_access_key", environment: environment, workingDirectory: cwd)!
+        let token = try? settings.secret("session_token", environment: environment, workingDirectory: cwd)
+        return .success(AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token ?? nil,
+                                       source: "clouds.aws.access_key_id (\(idRef))"))
     }
 
     static func credentials(profile: String, explicitProfile: Bool, environment: [String: String], home: String,

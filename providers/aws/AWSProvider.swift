@@ -8,10 +8,27 @@ public struct AWSProvider: Provider {
     public let client: AWSClient
     let stack: String
 
-    public init(configuration: ProviderConfiguration) {
-        let settings = AWSSettings.resolve(settings: configuration.settings, environment: configuration.environment)
-        self.init(client: AWSClient(settings: settings), stack: configuration.stack)
+    /// Throws when a credential the stack names by reference cannot be read, so a plan fails before anything is created.
+    public init(configuration: ProviderConfiguration) throws {
+        var settings = configuration.settings
+        if settings.section.isEmpty { settings.section = "clouds.aws" }
+        _ = try AWSSettings.referenced(settings, environment: configuration.environment)
+        self.init(client: AWSClient(settings: AWSSettings.resolve(settings: settings, environment: configuration.environment)),
+                  stack: configuration.stack)
     }
+
+    public func markOwner(_ config: [String: AttributeValue], _ context: ResourceContext) -> [String: AttributeValue] {
+        OwnerTags.add(to: config, context, schema: schema)
+    }
+
+    public static let settings = SettingsSchema([
+        SettingSchema("region", .string, description: "the default region; else AWS_REGION, AWS_DEFAULT_REGION, the profile's, us-east-1"),
+        SettingSchema("endpoint", .string, description: "one endpoint for every service (moto, LocalStack, a VPC endpoint); else AWS_ENDPOINT_URL"),
+        SettingSchema("profile", .string, description: "a profile of ~/.aws/credentials and ~/.aws/config; else AWS_PROFILE"),
+        SettingSchema("access_key_id", .string, references: .required, description: "the access key id, by reference; else the profile or AWS_ACCESS_KEY_ID"),
+        SettingSchema("secret_access_key", .string, references: .required, description: "the secret access key, by reference"),
+        SettingSchema("session_token", .string, references: .required, description: "a session token, by reference; left out when its variable is unset"),
+    ])
 
     public init(client: AWSClient, stack: String) {
         self.client = client
@@ -39,7 +56,9 @@ public struct AWSProvider: Provider {
     }
 
     public static func register(in registry: inout ProviderRegistry) {
-        registry.register("aws") { AWSProvider(configuration: $0) }
+        registry.register(ProviderDescriptor(name: "aws", version: "1.0.0",
+                                             summary: "Amazon Web Services: EC2, ELBv2, Auto Scaling, S3, Route 53, CloudWatch",
+                                             settings: settings, schema: AWSProviderSchema.provider) { try AWSProvider(configuration: $0) })
     }
 
     /// The implementation of one resource type.

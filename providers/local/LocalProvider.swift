@@ -17,8 +17,15 @@ public struct LocalProvider: Provider {
         stack = configuration.stack
     }
 
+    public static let settings = SettingsSchema([
+        SettingSchema("root", .path, default: ".maif/local",
+                      description: "the folder everything is deployed into, relative to where maifctl runs"),
+    ])
+
     public static func register(in registry: inout ProviderRegistry) {
-        registry.register("local") { LocalProvider(configuration: $0) }
+        registry.register(ProviderDescriptor(name: "local", version: "1.0.0",
+                                             summary: "deploys into a folder on this machine; needs nothing installed",
+                                             settings: settings, schema: LocalSchema.provider) { LocalProvider(configuration: $0) })
     }
 
     static let marker = ".maif-resource.json"

@@ -21,15 +21,35 @@ public struct OnPremProvider: Provider {
     let client: SSHClient
     let hosts = HostDirectory()
 
-    public init(configuration: ProviderConfiguration) {
+    public init(configuration: ProviderConfiguration) throws {
         stack = configuration.stack
-        settings = OnPremSettings(configuration)
+        settings = try OnPremSettings(configuration)
         client = SSHClient(options: settings.clientOptions)
     }
 
     public static func register(in registry: inout ProviderRegistry) {
-        registry.register("onprem") { OnPremProvider(configuration: $0) }
+        registry.register(ProviderDescriptor(name: "onprem", version: "1.0.0",
+                                             summary: "hosts reached over SSH (the system OpenSSH client): files, directories, systemd units",
+                                             settings: settings, schema: OnPremProviderSchema.provider) { try OnPremProvider(configuration: $0) })
     }
+
+    public func markOwner(_ config: [String: AttributeValue], _ context: ResourceContext) -> [String: AttributeValue] {
+        OwnerTags.add(to: config, context, schema: schema)
+    }
+
+    public static let settings = SettingsSchema([
+        SettingSchema("user", .string, description: "the ssh user (default root); another user makes its changes through sudo"),
+        SettingSchema("key", .string, references: .required,
+                      description: "the private key: {file: PATH} is passed to ssh -i, {env: NAME} holds the key itself; else ssh's own"),
+        SettingSchema("port", .int(1...65535), description: "the ssh port (default 22); a host may carry its own as address:port"),
+        SettingSchema("jump_host", .string, description: "a bastion every connection goes through (ssh -J)"),
+        SettingSchema("known_hosts", .path, description: "the known_hosts file host keys are checked against"),
+        SettingSchema("strict_host_key_checking", .bool, default: true,
+                      description: "refuse unknown host keys; false is for test labs only"),
+        SettingSchema("ssh_config", .path, description: "an OpenSSH client configuration file (ssh -F): aliases, HostName, ProxyJump"),
+        SettingSchema("connect_timeout", .int(1...600), description: "seconds ssh waits for a connection (default 10)"),
+        SettingSchema("root", .string, description: "a prefix for every path maifctl writes on the hosts (default /); {host} is the host's address"),
+    ])
 
     /// Per "address:port": ssh commands run and connections opened, for the apply's closing note.
     public var connectionStatistics: (commands: [String: Int], connections: [String: Int]) { client.statistics.snapshot }

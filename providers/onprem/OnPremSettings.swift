@@ -19,7 +19,8 @@ struct OnPremSettings: Sendable {
     /// systemctl is only asked when the unit lands where systemd looks for it.
     var managesSystemd: Bool { root == "/" }
 
-    init(_ configuration: ProviderConfiguration) {
+    /// Throws when the stack's key reference cannot be used: the file is missing, or the variable is unset.
+    init(_ configuration: ProviderConfiguration) throws {
         let s = configuration.settings
         let home = configuration.environment["HOME"] ?? ProcessInfo.processInfo.environment["HOME"] ?? "/root"
         func path(_ text: String) -> String {
@@ -37,17 +38,22 @@ struct OnPremSettings: Sendable {
         // Made on first use (SSHClient.run), so commands that never reach a host leave nothing in /tmp.
         let control = FileManager.default.temporaryDirectory.path + "/maif-ssh-" + String(UUID().uuidString.prefix(8)).lowercased()
 
-        var identity = s["key_file"]?.stringValue.map(path)
-        var keyMaterial: String?, keyProblem: String?
-        if let variable = s["key_env"]?.stringValue {
-            // A key given in an environment variable is written for ssh into the private control directory on first use;
-            // a missing variable fails the first ssh call, not commands that never reach a host.
-            if let key = configuration.environment[variable] ?? ProcessInfo.processInfo.environment[variable] {
-                keyMaterial = key.hasSuffix("\n") ? key : key + "\n"
-                identity = control + "/key"
-            } else {
-                keyProblem = "clouds.onprem.key names environment variable \(variable), which is not set"
+        var identity: String?
+        var keyMaterial: String?
+        switch s.references["key"] {
+        case .file(let file)?:
+            identity = path(file)
+            guard FileManager.default.fileExists(atPath: identity!) else {
+                throw ProviderConfigurationError(key: "key", "clouds.onprem.key names file \(file), which does not exist",
+                                                 hint: "point it at the private key ssh should use")
             }
+        case .env?:
+            // A key given in an environment variable is written for ssh into the private control directory on first use.
+            let key = try configuration.secret("key")!
+            keyMaterial = key.hasSuffix("\n") ? key : key + "\n"
+            identity = control + "/key"
+        case nil:
+            break
         }
         let strict = s["strict_host_key_checking"]?.boolValue ?? true
         clientOptions = SSHClientOptions(
@@ -57,8 +63,7 @@ struct OnPremSettings: Sendable {
             configFile: s["ssh_config"]?.stringValue.map(path),
             connectTimeout: s["connect_timeout"]?.intValue.map(Int.init) ?? 10,
             controlDirectory: control,
-            keyMaterial: keyMaterial,
-            keyProblem: keyProblem)
+            keyMaterial: keyMaterial)
     }
 
     /// A path on the host with the root prefix applied; `{host}` in the prefix is the host's address, so hosts that

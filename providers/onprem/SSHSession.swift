@@ -27,8 +27,6 @@ struct SSHClientOptions: Sendable {
     var controlDirectory: String
     /// A private key from an environment variable, written to `identityFile` on first use.
     var keyMaterial: String?
-    /// Why no key can be had (a named environment variable is not set); reported by the first ssh call.
-    var keyProblem: String?
 }
 
 /// What a remote script printed and how it ended.
@@ -135,7 +133,6 @@ struct SSHClient: Sendable {
 
     /// The control directory (and key file) are made on first use, so commands that never reach a host leave nothing.
     func prepare() throws {
-        if let problem = options.keyProblem { throw SSHConfigurationError(message: problem) }
         let fm = FileManager.default
         try fm.createDirectory(atPath: options.controlDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if let key = options.keyMaterial, let file = options.identityFile, !fm.fileExists(atPath: file) {

@@ -20,8 +20,18 @@ public struct SwarmProvider: Provider {
     public var schema: ProviderSchema { SwarmProviderSchema.provider }
 
     public static func register(in registry: inout ProviderRegistry) {
-        registry.register("swarm") { SwarmProvider(configuration: $0) }
+        registry.register(ProviderDescriptor(name: "swarm", version: "1.0.0",
+                                             summary: "Docker Swarm through the Docker Engine API (unix socket, or TCP with TLS)",
+                                             settings: settings, schema: SwarmProviderSchema.provider) { SwarmProvider(configuration: $0) })
     }
+
+    public static let settings = SettingsSchema([
+        SettingSchema("host", .string, description: "the Docker daemon, unix:///PATH or tcp://HOST:PORT; DOCKER_HOST overrides it, as for the docker CLI"),
+        SettingSchema("cert_path", .path, description: "a folder with ca.pem, cert.pem and key.pem for a TCP host (TLS)"),
+        SettingSchema("tls_verify", .bool, description: "check the daemon's certificate against cert_path/ca.pem (default true with a cert_path)"),
+        SettingSchema("call_timeout", .duration, description: "how long one API call may take (default 30s)"),
+        SettingSchema("wait_for_running", .duration, description: "how long apply waits for a service's tasks to run; unset: it does not wait"),
+    ])
 
     /// The implementation of one resource type. `prior` is what was recorded (or configured): read reports the live
     /// object in that shape; nil (import) reports all of it.

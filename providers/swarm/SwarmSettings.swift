@@ -53,7 +53,7 @@ public struct SwarmSettings: Sendable {
     /// The host and its TLS settings come from one place: with `DOCKER_HOST` set, the environment decides as it does
     /// for the docker CLI (`DOCKER_TLS_VERIFY` or `DOCKER_TLS` turn TLS on, certificates from `DOCKER_CERT_PATH` or
     /// ~/.docker); otherwise `clouds.swarm.host`, with TLS when `cert_path` is set (verified unless `tls_verify: false`).
-    public static func resolve(settings: [String: AttributeValue], environment: [String: String],
+    public static func resolve(settings: ProviderSettings, environment: [String: String],
                                workingDirectory: String) -> Result<SwarmSettings, ProviderError> {
         let home = environment["HOME"] ?? NSHomeDirectory()
         func path(_ text: String) -> String {

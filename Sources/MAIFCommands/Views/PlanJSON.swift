@@ -15,9 +15,8 @@ enum PlanJSON {
                 "after_unknown": .list(c.afterUnknown.map { .string($0) }),
             ]
             if !c.replaceBecause.isEmpty { item["replace_because"] = .list(c.replaceBecause.map { .string($0) }) }
-            if !c.drift.isEmpty {
-                item["drift"] = .map(c.drift.mapValues { .map(["recorded": $0.recorded ?? .null, "actual": $0.actual ?? .null]) })
-            }
+            if c.drift.deleted { item["deleted_out_of_band"] = true }
+            if !c.drift.attributes.isEmpty { item["drift"] = driftJSON(c.drift) }
             return .map(item)
         }
         let s = plan.summary
@@ -31,5 +30,10 @@ enum PlanJSON {
             "summary": .map(["create": .int(Int64(s.create)), "update": .int(Int64(s.update)),
                              "replace": .int(Int64(s.replace)), "delete": .int(Int64(s.delete))]),
         ]).canonicalJSON()
+    }
+
+    /// attribute → {recorded, actual}.
+    static func driftJSON(_ drift: Drift) -> AttributeValue {
+        .map(drift.attributes.mapValues { .map(["recorded": $0.recorded ?? .null, "actual": $0.actual ?? .null]) })
     }
 }

@@ -9,27 +9,27 @@ struct PlanView {
 
     private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
 
-    func render(_ plan: Plan) -> String {
-        var out: [String] = []
-        let drifted = plan.changes.filter { !$0.drift.isEmpty }
-        if !drifted.isEmpty {
-            out.append(paint("Objects have changed outside of maifctl:", "1"))
-            out.append("")
-            for c in drifted {
-                out.append("  # \(c.address) has changed")
-                for key in c.drift.keys.sorted() {
-                    let d = c.drift[key]!
-                    if key == "(resource)" {
-                        out.append("  " + paint("~ drifted:", "33") + " deleted out of band")
-                    } else {
-                        for (path, was, now) in driftLines(key, d.recorded, d.actual) {
-                            out.append("  " + paint("~ drifted:", "33") + " \(path) was \(was), now \(now)")
-                        }
-                    }
+    /// "Objects have changed outside of maifctl:" and what changed in each; empty when nothing drifted.
+    func renderDrift(_ changes: [PlannedChange]) -> [String] {
+        let drifted = changes.filter { $0.drift.drifted }
+        guard !drifted.isEmpty else { return [] }
+        var out = [paint("Objects have changed outside of maifctl:", "1"), ""]
+        for c in drifted {
+            out.append("  # \(c.address) has changed")
+            if c.drift.deleted { out.append("  " + paint("~ drifted:", "33") + " deleted out of band") }
+            for key in c.drift.keys.sorted() {
+                let d = c.drift[key]!
+                for (path, was, now) in driftLines(key, d.recorded, d.actual) {
+                    out.append("  " + paint("~ drifted:", "33") + " \(path) was \(was), now \(now)")
                 }
             }
-            out.append("")
         }
+        out.append("")
+        return out
+    }
+
+    func render(_ plan: Plan) -> String {
+        var out = renderDrift(plan.changes)
         for m in plan.moves { out.append("  # \(m.from) has moved to \(m.to)") }
         if !plan.moves.isEmpty { out.append("") }
 

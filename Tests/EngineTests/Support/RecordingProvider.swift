@@ -29,6 +29,14 @@ final class CallLog: @unchecked Sendable {
     /// `create local.null.a`, … in the order the calls started; reads (refresh) left out.
     var changes: [String] { calls.filter { $0.name != "read" }.map(\.description) }
 
+    /// Forgets what was recorded so far (the plan's reads, when only the apply is measured).
+    func reset() {
+        lock.withLock {
+            entries = []
+            peak = running
+        }
+    }
+
     func call(_ name: String, _ address: String) -> Call? {
         calls.first { $0.name == name && $0.address == address }
     }

@@ -1,6 +1,8 @@
 /// One scenario's world: a temporary directory holding the state repository and everything the local
-/// provider writes, plus the pipeline (load → expand → plan → apply) run the way the CLI runs it.
+/// provider writes, and the engine opened on it exactly as `maifctl` opens it (the local provider, optionally wrapped
+/// in call-recording instrumentation).
 
+import Engine
 import Execution
 import Expansion
 import Foundation
@@ -27,11 +29,25 @@ struct Sandbox: Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    // MARK: The pipeline
+    // MARK: The engine
+
+    /// The engine with the local provider, as `maifctl` configures it, optionally instrumented.
+    func engine(log: CallLog? = nil) -> Engine {
+        var registry = ProviderRegistry()
+        var local = ProviderRegistry()
+        LocalProvider.register(in: &local)
+        var descriptor = local.descriptor("local")!
+        if let log {
+            let make = descriptor.make
+            descriptor.make = { RecordingProvider(inner: try make($0), log: log) }
+        }
+        registry.register(descriptor)
+        return Engine(registry: registry, environment: [:], workingDirectory: directory)
+    }
 
     /// Loads one inline stack file named `stack.yaml`, failing the test with every diagnostic when it does not load.
     func load(_ yaml: String, file: StaticString = #filePath, line: UInt = #line) throws -> Stack {
-        let result = StackLoader.load(sources: [(name: "stack.yaml", text: yaml)], options: LoadOptions(environment: [:]))
+        let result = engine().load(StackSource(texts: [(name: "stack.yaml", text: yaml)]))
         guard let stack = result.stack else {
             XCTFail("the stack does not load:\n" + result.diagnostics.map(\.description).joined(separator: "\n"), file: file, line: line)
             throw ScenarioFailed()
@@ -39,14 +55,16 @@ struct Sandbox: Sendable {
         return stack
     }
 
-    /// The local provider as `maifctl` configures it, optionally wrapped in call-recording instrumentation.
-    func providers(for stack: Stack, log: CallLog? = nil) -> [String: any Provider] {
-        let configuration = ProviderConfiguration(stack: stack.meta.name,
-                                                  settings: ["root": .string(stack.clouds.local?.root ?? ".maif/local")],
-                                                  workingDirectory: directory)
-        let local = LocalProvider(configuration: configuration)
-        guard let log else { return ["local": local] }
-        return ["local": RecordingProvider(inner: local, log: log)]
+    /// The stack opened against the sandbox's state, holding the lock when `lock` names an operation.
+    func open(_ yaml: String, lock: String? = nil, log: CallLog? = nil,
+              file: StaticString = #filePath, line: UInt = #line) async throws -> (StackSession, [Diagnostic]) {
+        let opened = await engine(log: log).open(StackSource(texts: [(name: "stack.yaml", text: yaml)]), stateDirectory: stateDirectory,
+                                                 lock: lock.map { LockRequest(operation: $0) })
+        guard let session = opened.value else {
+            XCTFail("the stack does not open:\n" + opened.diagnostics.map(\.description).joined(separator: "\n"), file: file, line: line)
+            throw ScenarioFailed()
+        }
+        return (session, opened.diagnostics)
     }
 
     func store(_ stackName: String) throws -> StateStore {
@@ -58,18 +76,12 @@ struct Sandbox: Sendable {
         try store(stackName).load()
     }
 
+    /// `maifctl plan`: the engine's diagnostics (loader and expansion warnings, then the plan's).
     func plan(_ yaml: String, _ options: PlanOptions = PlanOptions(), log: CallLog? = nil,
               file: StaticString = #filePath, line: UInt = #line) async throws -> PlanResult {
-        let stack = try load(yaml, file: file, line: line)
-        return try await plan(stack, options, log: log)
-    }
-
-    func plan(_ stack: Stack, _ options: PlanOptions = PlanOptions(), log: CallLog? = nil) async throws -> PlanResult {
-        let expansion = Expander.expand(stack)
-        let state = try recordedState(stack.meta.name)
-        var result = await Planner.plan(stack: stack.meta.name, desired: expansion.resources, moves: stack.moved, state: state,
-                                        providers: providers(for: stack, log: log), options: options)
-        result.diagnostics = expansion.diagnostics + result.diagnostics
+        let (session, diagnostics) = try await open(yaml, log: log, file: file, line: line)
+        var result = await session.plan(options)
+        result.diagnostics = diagnostics + result.diagnostics
         return result
     }
 
@@ -77,21 +89,20 @@ struct Sandbox: Sendable {
     /// changes is shown and not executed.
     func apply(_ yaml: String, _ options: PlanOptions = PlanOptions(), parallelism: Int = 10, log: CallLog? = nil,
                file: StaticString = #filePath, line: UInt = #line) async throws -> Applied {
-        let stack = try load(yaml, file: file, line: line)
+        let (session, _) = try await open(yaml, lock: options.destroy ? "destroy" : "apply", log: log, file: file, line: line)
+        defer { session.close() }
         var planOptions = options
         planOptions.parallelism = parallelism
-        let planned = try await plan(stack, planOptions)
+        let planned = await session.plan(planOptions)
         guard let plan = planned.plan else {
             XCTFail("expected a plan, got:\n" + planned.diagnostics.map(\.description).joined(separator: "\n"), file: file, line: line)
             throw ScenarioFailed()
         }
         guard plan.hasChanges else { return Applied(plan: plan, result: nil) }
-        let store = try store(stack.meta.name)
+        log?.reset()  // what is measured is the apply, as `maifctl apply` runs it after its plan
         var applyOptions = ApplyOptions()
         applyOptions.parallelism = parallelism
-        let result = await Executor.apply(plan, providers: providers(for: stack, log: log),
-                                          recorder: store.recorder(for: try store.load()), options: applyOptions)
-        return Applied(plan: plan, result: result)
+        return Applied(plan: plan, result: await session.apply(plan, options: applyOptions))
     }
 
     /// `maifctl destroy --auto-approve`.
