@@ -40,6 +40,8 @@ public enum Checker {
                 out.append(Diagnostic(severity, code: rule.id, message, hint: f.hint, at: stack.location(of: f.keyPath)))
             }
         }
+        // Where data may land (hybrid.data_placement, compliance-aware geo_routing): not skippable.
+        out += Placement.violations(stack)
         return out.sortedByPosition()
     }
 

@@ -4,35 +4,29 @@ import ProviderKit
 import StackModel
 
 public enum Expander {
+    /// Every platform's expansion; a new platform is added here (and in its own folder under Platforms/).
+    static let platforms: [any PlatformExpansion.Type] = [
+        LocalExpansion.self, AWSExpansion.self, GCPExpansion.self, AzureExpansion.self, KubernetesExpansion.self,
+        SwarmExpansion.self, OnPremExpansion.self,
+    ]
+
     public static func expand(_ stack: Stack) -> ExpansionResult {
         var out = PlatformOutput()
         for cluster in stack.clusters {
-            switch (cluster.platform, cluster.cloud) {
-            case (.local, _): out.resources += LocalExpansion(stack: stack, cluster: cluster).resources()
-            case (.vm, .aws): out += AWSExpansion.cluster(cluster, in: stack)
-            case (.vm, .gcp): out += GCPExpansion.cluster(cluster, in: stack)
-            case (.vm, .azure): out += AzureExpansion.cluster(cluster, in: stack)
-            case (.kubernetes, _): out += KubernetesExpansion.cluster(cluster, in: stack)
-            case (.swarm, _): out += SwarmExpansion.cluster(cluster, in: stack)
-            case (.onprem, _): out += OnPremExpansion.cluster(cluster, in: stack)
-            case (.vm, _):
+            guard let platform = platforms.first(where: { $0.expands(cluster) }) else {
                 out.diagnostics.append(.error("platform-cloud-mismatch", "cluster '\(cluster.name)': platform vm needs cloud aws, gcp or azure",
                                               at: cluster.location))
+                continue
             }
+            out += platform.cluster(cluster, in: stack)
         }
-        // Stack-wide resources: backup targets by kind, geo routing, and whatever a platform adds once per stack.
+        // Stack-wide resources: backup targets by kind, and whatever a platform adds once per stack.
         for target in stack.disasterRecovery?.backupTargets ?? [] {
-            switch target.kind {
-            case .local: out.resources += LocalExpansion.backupTarget(target, in: stack)
-            case .s3: out += AWSExpansion.backupTarget(target, in: stack)
-            case .gcs: out += GCPExpansion.backupTarget(target, in: stack)
-            case .azureBlob: out += AzureExpansion.backupTarget(target, in: stack)
-            case .onprem: out += OnPremExpansion.backupTarget(target, in: stack)
+            for platform in platforms where platform.backupKinds.contains(target.kind) {
+                out += platform.backupTarget(target, in: stack)
             }
         }
-        // hybrid.data_placement and geo_routing compliance decide where backups and replicas may land.
-        out.diagnostics += Placement.violations(stack)
-        out += AWSExpansion.stackWide(stack)
+        for platform in platforms { out += platform.stackWide(stack) }
         var resources = out.resources
         var diagnostics = out.diagnostics
         resources += stack.resources.compactMap { raw in
@@ -90,12 +84,5 @@ public struct PlatformOutput: Sendable {
         PlatformOutput(diagnostics: [.error("platform-not-supported", "\(what) cannot be planned by this version of maifctl yet",
                                             hint: "the local platform plans and applies today; `maifctl validate` and `maifctl check` cover every platform",
                                             at: location)])
-    }
-}
-
-extension DesiredResource {
-    /// The tags every cloud resource carries, so that orphans can be found and adopted.
-    public static func ownerTags(stack: Stack, address: ResourceAddress) -> AttributeValue {
-        .map(["maif:stack": .string(stack.meta.name), "maif:address": .string(address.description)])
     }
 }

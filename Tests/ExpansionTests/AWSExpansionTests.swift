@@ -376,7 +376,7 @@ final class AWSExpansionTests: XCTestCase {
                     continue
                 }
                 XCTAssertNotNil(type.attributes["tags"], "\(r.address.type) declares no tags")
-                let tags = r.config["tags"]?.mapValue
+                let tags = try OwnerMarks.marked(r, stack: stack.meta.name)["tags"]?.mapValue
                 XCTAssertEqual(tags?["maif:stack"], .string(stack.meta.name), "\(r.address)")
                 XCTAssertEqual(tags?["maif:address"], .string(r.address.description), "\(r.address)")
             }

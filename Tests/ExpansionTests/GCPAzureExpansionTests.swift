@@ -105,7 +105,7 @@ final class GCPExpansionTests: XCTestCase {
 
     func testNetworkSubnetworkAndFirewalls() throws {
         let (stack, cluster, resources) = try multiCloud()
-        let range = try XCTUnwrap(Placement.networkRange(of: cluster, in: stack))
+        let range = try XCTUnwrap(Networks.networkRange(of: cluster, in: stack))
         let network = try CloudExpansionCheck.resource(resources, "gcp.network.maif-gcp")
         XCTAssertEqual(network["name"], "vpc-network", "multi_cloud.deployments.gcp.networking names it")
         XCTAssertEqual(network["auto_create_subnetworks"], false)
@@ -118,7 +118,7 @@ final class GCPExpansionTests: XCTestCase {
         XCTAssertEqual(maif["allowed"], .list([.map(["ip_protocol": "tcp", "ports": .list(["8080"])])]))
         let sources = try XCTUnwrap(maif["source_ranges"]?.listValue?.compactMap(\.stringValue))
         XCTAssertEqual(sources.first, range)
-        XCTAssertEqual(Set(sources.dropFirst()), Set(Placement.peerRanges(of: cluster, in: stack)), "the AWS and Azure clusters' networks")
+        XCTAssertEqual(Set(sources.dropFirst()), Set(Networks.peerRanges(of: cluster, in: stack)), "the AWS and Azure clusters' networks")
         XCTAssertEqual(sources.count, 3)
         XCTAssertFalse(sources.contains("0.0.0.0/0"))
 
@@ -261,7 +261,7 @@ final class AzureExpansionTests: XCTestCase {
 
     func testNetworkAndSecurityRules() throws {
         let (stack, cluster, resources) = try multiCloud()
-        let range = try XCTUnwrap(Placement.networkRange(of: cluster, in: stack))
+        let range = try XCTUnwrap(Networks.networkRange(of: cluster, in: stack))
         let vnet = try CloudExpansionCheck.resource(resources, "azure.virtual_network.maif-azure")
         XCTAssertEqual(vnet["name"], "vnet-prod", "multi_cloud.deployments.azure.networking names it")
         XCTAssertEqual(vnet["address_space"], .map(["address_prefixes": .list([.string(range)])]))
@@ -281,7 +281,7 @@ final class AzureExpansionTests: XCTestCase {
     func testOwnerOnEveryResourceThatCanCarryIt() throws {
         let (_, _, resources) = try multiCloud()
         for r in resources where r.address.type != "azure.subnet" {
-            XCTAssertEqual(r.config["tags"], .map(["maif:stack": "multi-cloud", "maif:address": .string(r.address.description)]), "\(r.address)")
+            XCTAssertEqual(try OwnerMarks.marked(r, stack: "multi-cloud")["tags"], .map(["maif:stack": "multi-cloud", "maif:address": .string(r.address.description)]), "\(r.address)")
         }
         XCTAssertNil(try AzureProviderSchemaCheck.attributes("azure.subnet")["tags"], "ARM has no tags for subnets")
     }

@@ -101,7 +101,7 @@ final class OnPremExpansionTests: XCTestCase {
     func testEverythingIsTaggedWithStackAndAddress() throws {
         let expansion = try PlatformFixture.expand(Self.stackFile, provider: "onprem")
         for resource in expansion.resources {
-            XCTAssertEqual(resource.config["tags"], .map(["maif:stack": "hybrid", "maif:address": .string(resource.address.description)]),
+            XCTAssertEqual(try OwnerMarks.marked(resource, stack: "hybrid")["tags"], .map(["maif:stack": "hybrid", "maif:address": .string(resource.address.description)]),
                            resource.address.description)
         }
     }

@@ -2,6 +2,7 @@
 /// lands: the rules of Placement.swift, each with a small inline stack.
 
 @testable import Expansion
+import Checks
 import Foundation
 import StackLoader
 import StackModel
@@ -277,7 +278,7 @@ final class NetworkRangeTests: XCTestCase {
 
     func testEachVMClusterGetsItsOwnStableSlash16() throws {
         let stack = try PlacementFixture.stack(Self.clusters)
-        let ranges = Placement.networkRanges(in: stack)
+        let ranges = Networks.networkRanges(in: stack)
         XCTAssertEqual(Set(ranges.keys), ["alpha", "beta", "gamma"], "on-premises clusters keep their own addresses")
         XCTAssertEqual(Set(ranges.values).count, 3)
         for r in ranges.values {
@@ -287,7 +288,7 @@ final class NetworkRangeTests: XCTestCase {
         var reordered = stack
         reordered.clusters.reverse()
         reordered.clusters.removeAll { $0.name == "beta" }
-        let again = Placement.networkRanges(in: reordered)
+        let again = Networks.networkRanges(in: reordered)
         XCTAssertEqual(again["alpha"], ranges["alpha"], "reordering or removing clusters moves no other network")
         XCTAssertEqual(again["gamma"], ranges["gamma"])
     }
@@ -298,20 +299,20 @@ final class NetworkRangeTests: XCTestCase {
             clusters:
               - {name: fixed, cloud: gcp, region: us-central1, nodes: [{id: n-1, host: 172.20.3.4, role: primary}, {id: n-2, host: 172.21.0.9, role: secondary}]}
             """)
-        XCTAssertEqual(Placement.networkRange(of: stack.clusters[0], in: stack), "172.20.0.0/16")
-        XCTAssertEqual(Placement.nodesOutsideRange(stack.clusters[0], in: stack).map(\.id), ["n-2"])
+        XCTAssertEqual(Networks.networkRange(of: stack.clusters[0], in: stack), "172.20.0.0/16")
+        XCTAssertEqual(Networks.nodesOutsideRange(stack.clusters[0], in: stack).map(\.id), ["n-2"])
     }
 
     func testPeersAreTheOtherClustersNetworksAndHosts() throws {
         let stack = try PlacementFixture.stack(Self.clusters)
-        let ranges = Placement.networkRanges(in: stack)
-        let peers = Placement.peerRanges(of: stack.clusters[0], in: stack)
+        let ranges = Networks.networkRanges(in: stack)
+        let peers = Networks.peerRanges(of: stack.clusters[0], in: stack)
         XCTAssertEqual(Set(peers), [ranges["beta"]!, ranges["gamma"]!, "10.0.1.10/32", "10.0.1.11/32"])
         XCTAssertFalse(peers.contains(ranges["alpha"]!))
     }
 
     func testTheHashIsTheSameEverywhere() {
-        XCTAssertEqual(Placement.stableHash(""), 2_166_136_261)
-        XCTAssertEqual(Placement.stableHash("a"), 0xE40C292C, "FNV-1a's published value for \"a\"")
+        XCTAssertEqual(Networks.stableHash(""), 2_166_136_261)
+        XCTAssertEqual(Networks.stableHash("a"), 0xE40C292C, "FNV-1a's published value for \"a\"")
     }
 }

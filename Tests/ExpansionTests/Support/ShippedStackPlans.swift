@@ -4,6 +4,7 @@
 
 import BuiltinProviders
 import Engine
+import Expansion
 import Foundation
 import Planning
 import ProviderKit
@@ -52,5 +53,14 @@ enum ShippedStackPlans {
         let problems = (opened.diagnostics + planned.diagnostics).filter { $0.severity == .error }
         XCTAssertEqual(problems.map(\.description), [], "\(stackFile) must expand and plan without errors", file: file, line: line)
         return try XCTUnwrap(planned.plan, file: file, line: line)
+    }
+}
+
+/// A resource's configuration with its provider's owner marks, as the planner hands it on.
+enum OwnerMarks {
+    static func marked(_ resource: DesiredResource, stack: String) throws -> [String: AttributeValue] {
+        let provider = try XCTUnwrap(try BuiltinProviders.registry.make(resource.address.provider,
+                                                                         ProviderConfiguration(stack: stack, workingDirectory: NSTemporaryDirectory())))
+        return provider.markOwner(resource.config, ResourceContext(stack: stack, address: resource.address))
     }
 }

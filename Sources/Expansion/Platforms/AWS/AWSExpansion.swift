@@ -22,18 +22,16 @@ enum AWSExpansion {
         .string("${\(address).\(attribute)}")
     }
 
-    /// `maif:stack` / `maif:address` plus descriptive tags.
-    static func tags(_ stack: Stack, _ address: ResourceAddress, _ extra: [String: String] = [:]) -> AttributeValue {
-        var tags = DesiredResource.ownerTags(stack: stack, address: address).mapValue ?? [:]
-        for (key, value) in extra { tags[key] = .string(value) }
-        return .map(tags)
+    /// Descriptive tags; the aws provider adds its owner tags (`maif:stack`, `maif:address`) when it plans.
+    static func tags(_ extra: [String: String] = [:]) -> AttributeValue {
+        .map(extra.mapValues { .string($0) })
     }
 
     /// ELBv2 names are at most 32 letters, digits and hyphens; longer names keep a stable hash suffix.
     static func elbName(_ name: String) -> String {
         let cleaned = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "-" })
         guard cleaned.count > 32 else { return cleaned }
-        let hex = String(Placement.stableHash(name), radix: 16)
+        let hex = String(Networks.stableHash(name), radix: 16)
         return String(cleaned.prefix(23)) + "-" + String(repeating: "0", count: 8 - hex.count) + hex
     }
 }
@@ -111,7 +109,7 @@ struct AWSClusterExpansion {
     func resource(_ address: ResourceAddress, _ config: [String: AttributeValue], tags extra: [String: String] = [:],
                   origin: SourceLocation?) -> DesiredResource {
         var config = config
-        config["tags"] = AWSExpansion.tags(stack, address, extra.merging(["maif:cluster": cluster.name]) { a, _ in a })
+        config["tags"] = AWSExpansion.tags(extra.merging(["maif:cluster": cluster.name]) { a, _ in a })
         return untagged(address, config, origin: origin)
     }
 
@@ -138,4 +136,9 @@ struct AWSClusterExpansion {
     var internetFacing: Bool {
         stack.hybrid?.clusters.first { ($0.cluster ?? $0.name) == cluster.name }.map { $0.network != "private" } ?? true
     }
+}
+
+extension AWSExpansion: PlatformExpansion {
+    static func expands(_ cluster: Cluster) -> Bool { cluster.platform == .vm && cluster.cloud == .aws }
+    static var backupKinds: Set<BackupTargetKind> { [.s3] }
 }

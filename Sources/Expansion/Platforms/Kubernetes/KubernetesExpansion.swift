@@ -292,3 +292,7 @@ struct KubernetesCluster {
         return config
     }
 }
+
+extension KubernetesExpansion: PlatformExpansion {
+    static func expands(_ cluster: Cluster) -> Bool { cluster.platform == .kubernetes }
+}

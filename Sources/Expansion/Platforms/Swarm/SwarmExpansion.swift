@@ -222,3 +222,7 @@ struct SwarmCluster {
 private extension String {
     var replacingUnderscores: String { String(map { $0 == "_" ? "-" : $0 }) }
 }
+
+extension SwarmExpansion: PlatformExpansion {
+    static func expands(_ cluster: Cluster) -> Bool { cluster.platform == .swarm }
+}

@@ -98,3 +98,14 @@ struct LocalExpansion {
         return [DesiredResource(address: address, config: config, origin: target.location)]
     }
 }
+
+extension LocalExpansion: PlatformExpansion {
+    static func expands(_ cluster: Cluster) -> Bool { cluster.platform == .local }
+    static func cluster(_ cluster: Cluster, in stack: Stack) -> PlatformOutput {
+        PlatformOutput(resources: LocalExpansion(stack: stack, cluster: cluster).resources())
+    }
+    static var backupKinds: Set<BackupTargetKind> { [.local] }
+    static func backupTarget(_ target: BackupTarget, in stack: Stack) -> PlatformOutput {
+        PlatformOutput(resources: backupTarget(target, in: stack) as [DesiredResource])
+    }
+}

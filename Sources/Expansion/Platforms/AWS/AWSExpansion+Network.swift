@@ -47,7 +47,7 @@ extension AWSClusterExpansion {
         }
         // The group itself as the source: `self` stands for its own id, which a reference cannot name without a cycle.
         ingress += ports.map { Self.rule(port: $0, from: ["self": true, "description": "replication between the nodes"]) }
-        let peers = Placement.peerRanges(of: cluster, in: stack)
+        let peers = Networks.peerRanges(of: cluster, in: stack)
         if !peers.isEmpty {
             ingress += ports.map { Self.rule(port: $0, cidrs: peers, "replication from the stack's other clusters") }
         }
@@ -76,7 +76,7 @@ extension AWSClusterExpansion {
     }
 
     /// The cluster's private /16, shared with the other platforms' expansions so that clusters never overlap.
-    var vpcCIDR: String { Placement.networkRange(of: cluster, in: stack) ?? "10.0.0.0/16" }
+    var vpcCIDR: String { Networks.networkRange(of: cluster, in: stack) ?? "10.0.0.0/16" }
 
     /// A /24 per zone, numbered by the zone's letter (a → .1.0/24) so that adding a zone never moves another.
     func subnetCIDR(_ zone: String) -> String {

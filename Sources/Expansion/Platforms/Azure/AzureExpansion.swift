@@ -45,7 +45,6 @@ enum AzureExpansion {
         out.resources.append(DesiredResource(address: group, config: [
             "name": .string("\(base)-rg"),
             "location": .string(location),
-            "tags": DesiredResource.ownerTags(stack: stack, address: group),
         ], origin: cluster.location))
 
         out.resources.append(DesiredResource(address: vnet, config: [
@@ -53,7 +52,6 @@ enum AzureExpansion {
             "resource_group_name": groupName,
             "location": .string(location),
             "address_space": .map(["address_prefixes": .list([.string(range)])]),
-            "tags": DesiredResource.ownerTags(stack: stack, address: vnet),
         ], origin: cluster.location))
 
         out.resources.append(DesiredResource(address: nsg, config: [
@@ -61,7 +59,6 @@ enum AzureExpansion {
             "resource_group_name": groupName,
             "location": .string(location),
             "security_rules": .list(securityRules(cluster, range: range, stack: stack)),
-            "tags": DesiredResource.ownerTags(stack: stack, address: nsg),
         ], origin: stack.security?.location ?? cluster.location))
 
         out.resources.append(DesiredResource(address: subnet, config: [
@@ -89,7 +86,7 @@ enum AzureExpansion {
                 "subnet": .map(["id": .string("${\(subnet).id}")]),
                 "private_ip_address_version": "IPv4",
             ]
-            if let host = node.host, Placement.ipv4(host) != nil {
+            if let host = node.host, Networks.ipv4(host) != nil {
                 ipConfiguration["private_ip_allocation_method"] = "Static"
                 ipConfiguration["private_ip_address"] = .string(host)
             }
@@ -124,7 +121,6 @@ enum AzureExpansion {
                         "ip_configurations": .list([.map(ipConfiguration)]),
                     ])]),
                 ]),
-                "tags": DesiredResource.ownerTags(stack: stack, address: address),
             ]
             if let zone = node.zone, ["1", "2", "3"].contains(zone) { config["zones"] = .list([.string(zone)]) }
             out.resources.append(DesiredResource(address: address, config: config, origin: node.location))
@@ -163,7 +159,6 @@ enum AzureExpansion {
         out.resources.append(DesiredResource(address: group, config: [
             "name": .string(resourceName(stack.meta.name, "backups", target.name)),
             "location": .string(armLocation(region)),
-            "tags": DesiredResource.ownerTags(stack: stack, address: group),
         ], origin: target.location))
 
         out.resources.append(DesiredResource(address: account, config: [
@@ -199,7 +194,6 @@ enum AzureExpansion {
                     ]),
                 ]),
             ])])]),
-            "tags": DesiredResource.ownerTags(stack: stack, address: account),
         ], origin: target.location))
 
         out.resources.append(DesiredResource(address: blobContainer, config: [
@@ -223,7 +217,7 @@ enum AzureExpansion {
                 "name": "allow-maif",
                 "description": "MAIF from the cluster and its peers",
                 "priority": 100, "direction": "Inbound", "access": "Allow", "protocol": "Tcp",
-                "source_address_prefixes": .list(([range] + Placement.peerRanges(of: cluster, in: stack)).map { .string($0) }),
+                "source_address_prefixes": .list(([range] + Networks.peerRanges(of: cluster, in: stack)).map { .string($0) }),
                 "source_port_range": "*",
                 "destination_address_prefix": .string(range),
                 "destination_port_ranges": .list(ports),
@@ -339,7 +333,7 @@ enum AzureExpansion {
             (c.isASCII && (c.isLetter || c.isNumber)) ? c : "-"
         })
         if s.count > 64 {
-            let hash = String(Placement.stableHash(s), radix: 16)
+            let hash = String(Networks.stableHash(s), radix: 16)
             s = String(s.prefix(55)) + "-" + String(repeating: "0", count: 8 - hash.count) + hash
         }
         while s.hasSuffix("-") { s.removeLast() }
@@ -349,7 +343,7 @@ enum AzureExpansion {
     /// Storage account names are global: the stack and target in letters and digits, plus a hash of both.
     static func derivedAccountName(stack: Stack, target: BackupTarget) -> String {
         let letters = (stack.meta.name + target.name).lowercased().filter { $0.isASCII && ($0.isLetter || $0.isNumber) }
-        let hash = String(Placement.stableHash("\(stack.meta.name)/\(target.name)"), radix: 16)
+        let hash = String(Networks.stableHash("\(stack.meta.name)/\(target.name)"), radix: 16)
         return String(letters.prefix(16)) + String(repeating: "0", count: 8 - hash.count) + hash
     }
 
@@ -367,4 +361,9 @@ enum AzureExpansion {
               !name.hasSuffix("-"), !name.contains("--") else { return false }
         return name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
     }
+}
+
+extension AzureExpansion: PlatformExpansion {
+    static func expands(_ cluster: Cluster) -> Bool { cluster.platform == .vm && cluster.cloud == .azure }
+    static var backupKinds: Set<BackupTargetKind> { [.azureBlob] }
 }

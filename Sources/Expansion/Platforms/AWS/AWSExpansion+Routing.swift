@@ -48,7 +48,7 @@ struct GeoRoutingExpansion {
         out.resources.append(DesiredResource(address: zone, config: [
             "name": .string(zoneName),
             "comment": .string("MAIF geo routing of stack \(stack.meta.name), managed by maifctl"),
-            "tags": AWSExpansion.tags(stack, zone),
+            "tags": AWSExpansion.tags(),
         ], origin: geo.location))
 
         let continents = targets.map { Self.continent(ofRegion: $0.cluster.region) }
@@ -99,7 +99,7 @@ struct GeoRoutingExpansion {
                     "resource_path": .string(lbSettings.healthCheckPath),
                     "request_interval": .int(lbSettings.healthCheckInterval >= .seconds(30) ? 30 : 10),
                     "failure_threshold": .int(Int64(min(10, max(1, lbSettings.failureThreshold)))),
-                    "tags": AWSExpansion.tags(stack, check, ["maif:cluster": cluster.cluster.name]),
+                    "tags": AWSExpansion.tags(["maif:cluster": cluster.cluster.name]),
                 ], origin: target.region.sourceLocation))
             }
             config["health_check_id"] = AWSExpansion.reference(check, "id")

@@ -72,7 +72,7 @@ enum GCPExpansion {
             "direction": "INGRESS",
             "priority": 1000,
             "allowed": .list([.map(["ip_protocol": "tcp", "ports": .list(ports)])]),
-            "source_ranges": .list(([range] + Placement.peerRanges(of: cluster, in: stack)).map { .string($0) }),
+            "source_ranges": .list(([range] + Networks.peerRanges(of: cluster, in: stack)).map { .string($0) }),
             "target_tags": .list([.string(tag)]),
         ]), origin: cluster.location))
 
@@ -101,7 +101,7 @@ enum GCPExpansion {
                 "network": .string("${\(network).self_link}"),
                 "subnetwork": .string("${\(subnetwork).self_link}"),
             ]
-            if let host = node.host, Placement.ipv4(host) != nil { interface["network_ip"] = .string(host) }
+            if let host = node.host, Networks.ipv4(host) != nil { interface["network_ip"] = .string(host) }
             out.resources.append(DesiredResource(address: address, config: withProject([
                 "name": .string(resourceName(base, node.id)),
                 "zone": .string(zone(of: node, index: index, zones: zones, region: region)),
@@ -279,7 +279,7 @@ enum GCPExpansion {
 
     static func fitted(_ s: String, limit: Int) -> String {
         guard s.count > limit else { return s }
-        let hash = String(Placement.stableHash(s), radix: 16)
+        let hash = String(Networks.stableHash(s), radix: 16)
         let padded = String(repeating: "0", count: 8 - hash.count) + hash
         return String(s.prefix(limit - 9)) + "-" + padded
     }
@@ -302,4 +302,9 @@ enum GCPExpansion {
               f.isASCII && (f.isLowercase || f.isNumber), l.isASCII && (l.isLowercase || l.isNumber) else { return false }
         return name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || "-_.".contains($0)) }
     }
+}
+
+extension GCPExpansion: PlatformExpansion {
+    static func expands(_ cluster: Cluster) -> Bool { cluster.platform == .vm && cluster.cloud == .gcp }
+    static var backupKinds: Set<BackupTargetKind> { [.gcs] }
 }

@@ -48,7 +48,6 @@ enum OnPremExpansion {
             "path": .string(target.path ?? "/var/backups/maif"),
             "mode": "0700",
             "owner": "root:root",
-            "tags": DesiredResource.ownerTags(stack: stack, address: address),
         ], origin: target.location))
         return out
     }
@@ -59,7 +58,6 @@ enum OnPremExpansion {
         var config: [String: AttributeValue] = [
             "address": .string(host),
             "port": .int(Int64(settings?.int("port") ?? 22)),
-            "tags": DesiredResource.ownerTags(stack: stack, address: address),
         ]
         if let user = settings?.string("user") {
             config["user"] = .string(user)
@@ -90,7 +88,7 @@ struct OnPremNode {
             DesiredResource(address: hostAddress, config: OnPremExpansion.hostConfig(host, stack: stack, address: hostAddress), origin: node.location),
             DesiredResource(address: directory, config: [
                 "host": hostRef, "path": .string(OnPremExpansion.configDirectory), "mode": "0750",
-                "owner": .string("root:\(OnPremExpansion.serviceUser)"), "tags": tags(directory),
+                "owner": .string("root:\(OnPremExpansion.serviceUser)"),
             ], origin: node.location),
         ]
         // Files and the unit depend on what they need through references, so the graph orders them.
@@ -99,7 +97,7 @@ struct OnPremNode {
         for file in files {
             out.append(DesiredResource(address: file.address, config: [
                 "host": hostRef, "path": .string("${\(directory).path}/\(file.name)"), "content": .string(file.content),
-                "mode": "0640", "owner": .string("root:\(OnPremExpansion.serviceUser)"), "tags": tags(file.address),
+                "mode": "0640", "owner": .string("root:\(OnPremExpansion.serviceUser)"),
             ], origin: node.location))
         }
 
@@ -113,7 +111,6 @@ struct OnPremNode {
             "state": "started",
             // The node reads its files only at start: a new version of one restarts it.
             "restart_triggers": .map(Dictionary(uniqueKeysWithValues: files.map { ($0.name, .string(Digest.sha256($0.content))) })),
-            "tags": tags(unit),
         ], origin: node.location))
         return out
     }
@@ -164,5 +161,9 @@ struct OnPremNode {
             """
     }
 
-    func tags(_ address: ResourceAddress) -> AttributeValue { DesiredResource.ownerTags(stack: stack, address: address) }
+}
+
+extension OnPremExpansion: PlatformExpansion {
+    static func expands(_ cluster: Cluster) -> Bool { cluster.platform == .onprem }
+    static var backupKinds: Set<BackupTargetKind> { [.onprem] }
 }

@@ -28,7 +28,7 @@ extension AWSExpansion {
             "public_access_block": .map([
                 "block_public_acls": true, "ignore_public_acls": true, "block_public_policy": true, "restrict_public_buckets": true,
             ]),
-            "tags": tags(stack, address, ["maif:backup_target": target.name]),
+            "tags": tags(["maif:backup_target": target.name]),
         ]
         if target.encryption {
             config["server_side_encryption"] = .map(["sse_algorithm": "aws:kms", "bucket_key_enabled": true])
