@@ -1,8 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Targets are stacked in the layers of the pipeline (DESIGN.md §2):
-// model → loader → provider contract → expansion → graph → plan → state → execution → commands → maifctl.
+// Targets are stacked in the layers of the pipeline (DESIGN.md §2; docs/architecture.md draws them), in this order:
+// StackModel → StackLoader (+ ProviderKit, for the providers' settings schemas) → Checks → ProviderKit → Expansion →
+// ResourceGraph → StateStore → Planning → Execution → Engine → providers (each on ProviderKit alone) → BuiltinProviders →
+// MAIFCommands → maifctl. Only MAIFCommands knows which providers are built in; the Engine names none.
 let package = Package(
     name: "maifctl",
     platforms: [.macOS(.v13)],
@@ -39,6 +41,10 @@ let package = Package(
         .target(name: "Planning", dependencies: ["StackModel", "ProviderKit", "Expansion", "ResourceGraph", "StateStore"]),
         // Walks a plan's DAG with bounded parallelism, recording every finished action in state.
         .target(name: "Execution", dependencies: ["ProviderKit", "ResourceGraph", "Planning", "StateStore"]),
+        // The verbs: open a stack against its state and providers; plan, apply, destroy, refresh, import, recover.
+        .target(name: "Engine", dependencies: [
+            "StackModel", "StackLoader", "Checks", "ProviderKit", "Expansion", "Planning", "StateStore", "Execution",
+        ]),
         // The embedded default provider: "deploys" into a folder on this machine.
         .target(name: "LocalProvider", dependencies: ["ProviderKit"], path: "providers/local"),
         // Cloud and platform providers: each declares its resource types and speaks its system's protocol.
@@ -61,14 +67,9 @@ let package = Package(
             "ProviderKit", "LocalProvider", "AWSProvider", "GCPProvider", "AzureProvider", "KubernetesProvider", "SwarmProvider",
             "OnPremProvider",
         ]),
-        // The verbs: open a stack against its state and providers; plan, apply, destroy, refresh, import, recover.
-        .target(name: "Engine", dependencies: [
-            "StackModel", "StackLoader", "Checks", "ProviderKit", "Expansion", "Planning", "StateStore", "Execution",
-        ]),
         // The command line: parses flags, calls the engine, hands results to a view.
         .target(name: "MAIFCommands", dependencies: [
-            "StackModel", "StackLoader", "Checks", "ProviderKit", "Planning", "ResourceGraph",
-            "StateStore", "Execution", "Engine", "BuiltinProviders",
+            "StackModel", "StackLoader", "Checks", "ProviderKit", "Planning", "StateStore", "Execution", "Engine", "BuiltinProviders",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "maifctl", dependencies: ["MAIFCommands"]),
@@ -76,18 +77,18 @@ let package = Package(
         // What test suites share: finding the built maifctl, running processes bounded in time, a seeded generator.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
 
-        .testTarget(name: "StackLoaderTests", dependencies: ["StackLoader", "StackModel", "ProviderKit", "BuiltinProviders", "TestSupport"],
+        .testTarget(name: "StackLoaderTests", dependencies: ["StackLoader", "StackModel", "BuiltinProviders", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EngineTests", dependencies: [
-            "StackLoader", "StackModel", "ProviderKit", "Expansion", "ResourceGraph", "Planning", "StateStore",
-            "Execution", "Engine", "LocalProvider",
+            "StackLoader", "StackModel", "ProviderKit", "Expansion", "Planning", "StateStore", "Execution", "Engine", "LocalProvider",
         ]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "StackLoader", "StackModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExpansionTests", dependencies: [
             "StackLoader", "StackModel", "Checks", "ProviderKit", "Expansion", "Planning", "StateStore", "Engine", "BuiltinProviders",
         ], resources: [.copy("Snapshots")]),
-        .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "ProviderKit"]),
-        .testTarget(name: "CLITests", dependencies: ["MAIFCommands"]),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
+        // Through the built maifctl: help, colour, validate, plan, apply, graph and state commands.
+        .testTarget(name: "CLITests", dependencies: ["maifctl"]),
         // End to end through the built maifctl: crashes, concurrent runs, remotes, secrets, saved plans.
         .testTarget(name: "StateSafetyTests", dependencies: ["maifctl", "TestSupport"]),
         // Against real sshd processes on loopback addresses, started by scripts/sshd-hosts.sh.

@@ -5,6 +5,7 @@
 
 import Foundation
 import Planning
+import ResourceGraph
 import ProviderKit
 import StateStore
 
@@ -65,11 +66,13 @@ public enum Executor {
         for c in plan.changes { if let b = c.before { current[c.address] = b.attributes } }
 
         var steps = buildSteps(plan)
-        var dependents: [ResourceAddress: [ResourceAddress]] = [:]
+        // The steps' own graph: a step starts when every step it depends on has finished.
+        var graph = DirectedGraph<ResourceAddress>()
         var waiting: [ResourceAddress: Int] = [:]
         for (address, step) in steps {
+            graph.add(address)
+            for p in step.prerequisites { graph.addEdge(from: address, to: p) }
             waiting[address] = step.prerequisites.count
-            for p in step.prerequisites { dependents[p, default: []].append(address) }
         }
         var ready = steps.keys.filter { waiting[$0] == 0 }.sorted(by: >)
         var failures: [(ResourceAddress, String)] = []
@@ -151,7 +154,7 @@ public enum Executor {
                                 if state.id == change.before?.id {
                                     // The create replaced the object where it stood: there is no old one left to destroy.
                                     steps[deposed] = nil
-                                    for p in step.prerequisites { dependents[p]?.removeAll { $0 == deposed } }
+                                    graph.remove(deposed)
                                 } else {
                                     try await recorder.record(ResourceRecord(address: deposed, id: step.change.before!.id,
                                                                              attributes: step.change.before!.attributes,
@@ -165,7 +168,7 @@ public enum Executor {
                         finished += 1
                         if !steps[address]!.destroysReplaced { completed[address] = change.action }
                         options.onEvent(.finished(address, change.action, seconds: seconds, id: state?.id))
-                        for d in dependents[address] ?? [] {
+                        for d in graph.dependents(of: address).sorted(by: >) {
                             waiting[d]! -= 1
                             if waiting[d] == 0 && !skipped.contains(d) { ready.append(d) }
                         }
@@ -176,7 +179,7 @@ public enum Executor {
                     let message = ProviderError.describe(error, at: address, during: change.action.verb)
                     failures.append((address, message))
                     options.onEvent(.failed(address, change.action, message: message))
-                    for d in descendants(of: address, dependents) where skipped.insert(d).inserted {
+                    for d in graph.descendants(of: [address]).sorted() where skipped.insert(d).inserted {
                         options.onEvent(.skipped(d, steps[d]!.change.action, because: address))
                     }
                 }
@@ -237,19 +240,6 @@ public enum Executor {
     static func deposedStep(of change: PlannedChange) -> ResourceAddress? {
         guard change.action == .replace, change.lifecycle.createBeforeDestroy, let before = change.before else { return nil }
         return change.address.deposed(id: before.id)
-    }
-
-    static func descendants(of address: ResourceAddress, _ dependents: [ResourceAddress: [ResourceAddress]]) -> [ResourceAddress] {
-        var seen: Set<ResourceAddress> = []
-        var stack = [address]
-        var out: [ResourceAddress] = []
-        while let a = stack.popLast() {
-            for d in dependents[a] ?? [] where seen.insert(d).inserted {
-                out.append(d)
-                stack.append(d)
-            }
-        }
-        return out.sorted()
     }
 
     /// Runs one change against its provider; nil means the resource is gone.

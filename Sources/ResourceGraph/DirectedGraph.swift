@@ -22,6 +22,13 @@ public struct DirectedGraph<Vertex: Hashable & Comparable & Sendable>: Sendable 
         dependents[to, default: []].insert(from)
     }
 
+    /// Removes a vertex and its edges.
+    public mutating func remove(_ v: Vertex) {
+        vertices.remove(v)
+        for d in dependencies.removeValue(forKey: v) ?? [] { dependents[d]?.remove(v) }
+        for d in dependents.removeValue(forKey: v) ?? [] { dependencies[d]?.remove(v) }
+    }
+
     public func dependencies(of v: Vertex) -> Set<Vertex> { dependencies[v] ?? [] }
     public func dependents(of v: Vertex) -> Set<Vertex> { dependents[v] ?? [] }
 
