@@ -17,7 +17,7 @@ public struct MaifctlCommand: AsyncParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [ValidateCommand.self, CheckCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, GraphCommand.self,
-                      OutputCommand.self, ShowCommand.self, RefreshCommand.self, ImportCommand.self, StateCommand.self]
+                      OutputCommand.self, ShowCommand.self, RefreshCommand.self, ImportCommand.self, StateCommand.self, ProvidersCommand.self]
     )
 
     public init() {}
