@@ -32,7 +32,7 @@ public enum SavedPlanError: Error, CustomStringConvertible, Equatable {
         case .otherStack(let name):
             return "the saved plan is for stack '\(name)', not this one"
         case let .otherVersion(planned, now):
-            return "the saved plan was made by maifctl \(planned ?? "(a version too old to say)"), and this is maifctl \(now): apply it with the maifctl that made it, or \(Self.again.prefix(1).lowercased() + Self.again.dropFirst())"
+            return "the saved plan was made by maifctl \(planned ?? "(a version too old to say)"), and this is maifctl \(now): apply it with the maifctl that made it, or run `maifctl plan --out FILE` again."
         case .fileChanged(let path):
             return "the saved plan is stale: stack file \(path) changed since the plan was made. \(Self.again)"
         case .fileMissing(let path):

@@ -54,7 +54,7 @@ extension Engine {
                            force: Bool = false) throws -> StarterReport {
         guard name.first.map({ $0.isLetter && $0.isLowercase }) == true,
               name.allSatisfy({ ($0.isLetter && $0.isLowercase) || $0.isNumber || $0 == "-" }) else { throw StarterError.badName(name) }
-        let base = URL(fileURLWithPath: directory, relativeTo: URL(fileURLWithPath: workingDirectory, isDirectory: true)).standardizedFileURL
+        let base = URL(fileURLWithPath: directory, isDirectory: true, relativeTo: URL(fileURLWithPath: workingDirectory, isDirectory: true)).standardizedFileURL
         let file = base.appendingPathComponent("\(name).yaml")
         if FileManager.default.fileExists(atPath: file.path) && !force { throw StarterError.exists(file.path) }
         do {
@@ -64,7 +64,7 @@ extension Engine {
             throw StarterError.io("cannot write \(file.path): \(error.localizedDescription)")
         }
 
-        let state = URL(fileURLWithPath: stateDirectory, relativeTo: base).standardizedFileURL
+        let state = URL(fileURLWithPath: stateDirectory, isDirectory: true, relativeTo: base).standardizedFileURL
         let existed = FileManager.default.fileExists(atPath: state.appendingPathComponent(".git").path)
         let repository = try GitRepository.openOrInit(at: state.path)
         var commit: String?
@@ -299,7 +299,7 @@ enum Starter {
         case .local: target = "    - {name: local-backups, type: local, path: .maif/backups/\(name)}"
         case .aws, .kubernetes, .swarm: target = "    - {type: s3, bucket: \(name)-backups, region: us-east-1, encryption: true}"
         case .gcp: target = "    - {type: gcs, bucket: \(name)-backups, region: us-central1, encryption: true}"
-        case .azure: target = "    - {type: azure_blob, bucket: \(name)-backups, region: East US, encryption: true}"
+        case .azure: target = "    - {type: azure_blob, container: \(name)-backups, region: East US, encryption: true}"
         case .onprem: target = "    - {name: backup-host, type: onprem, host: 10.0.1.20, path: /var/backups/maif, encryption: true}"
         }
         let admin = p == .local ? "127.0.0.0/8" : "10.0.0.0/16"

@@ -184,7 +184,7 @@ struct ApplyRunner {
         counts.skipped = outcome.skipped.count
         if let events {
             let status: ApplyEventsJSON.Status = outcome.succeeded ? .succeeded : outcome.interrupted && outcome.failures.isEmpty ? .interrupted : .failed
-            events.summary(status, counts: counts, elapsed: elapsed, commit: outcome.commit, errors: outcome.failures.map(\.message))
+            events.summary(status, counts: counts, elapsed: elapsed, commit: outcome.commit, errors: outcome.failures.map { $0.message })
             if !outcome.succeeded { throw ExitCode.failure }
             return
         }

@@ -43,8 +43,8 @@ struct InitCommand: ParsableCommand {
         }
         let cwd = FileManager.default.currentDirectoryPath + "/"
         func shown(_ path: String) -> String { path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path }
-        let file = shown(report.stackFile), state = shown(report.stateDirectory)
-        print("Wrote \(file): a \(platform.rawValue) stack, \(platform.summary).")
+        let file = shown(report.stackFile), state = directory == "." ? stateDirectory : shown(report.stateDirectory)
+        print("Wrote \(file) (platform \(platform.rawValue)): \(platform.summary).")
         if report.createdRepository {
             print("Created the state repository \(state) (git, branch main) with its .gitignore\(report.commit.map { " (commit \($0.prefix(12)))" } ?? "").")
         } else {

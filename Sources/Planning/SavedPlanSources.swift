@@ -3,6 +3,7 @@
 /// compares them with what is there now and names what moved.
 
 import Crypto
+import Expansion
 import Foundation
 import ProviderKit
 

@@ -57,10 +57,18 @@ final class PullRequestPlanTests: CLITestCase {
             XCTAssertTrue(c.firstBlock.hasPrefix("**Plan:** `+\(changed.count) ~0 -/+0 -0`"), "\(stack): \(c.firstBlock)")
             XCTAssertTrue(c.raw.contains("Nothing is destroyed or replaced."), "\(stack): on empty state there is nothing to list")
             XCTAssertEqual(c.tables.count, 0, "\(stack): no destroy/replace table without destroys or replaces")
-            XCTAssertEqual(c.details.count, changed.count, "\(stack): one details block per changed resource")
+            // A large stack's comment drops the largest details to stay under the limit, and says how many.
+            var dropped = 0
+            if let cut = c.quotes.first(where: { $0.contains("left out") }) {
+                let numbers = cut.components(separatedBy: "the details of ").last?.split(separator: " ") ?? []
+                dropped = Int(numbers.first ?? "") ?? -1
+                XCTAssertEqual(numbers.dropFirst(2).first.flatMap { Int($0) }, changed.count, "\(stack): \(cut)")
+            }
+            XCTAssertEqual(c.details.count + dropped, changed.count, "\(stack): one details block per changed resource")
+            XCTAssertGreaterThan(c.details.count, changed.count / 2, "\(stack): most details fit")
             for change in changed {
                 let address = try XCTUnwrap(change["address"] as? String)
-                let diff = try XCTUnwrap(c.detailText(address), "\(stack): no details block for \(address)")
+                guard let diff = c.detailText(address) else { continue }
                 XCTAssertTrue(diff.split(separator: "\n").allSatisfy { $0.hasPrefix("+") }, "\(stack): a create's diff is all + lines: \(diff)")
                 let after = change["after"] as? [String: Any] ?? [:]
                 for (key, value) in after where (value as? [String: Any])?["$sensitive"] != nil {
@@ -82,7 +90,9 @@ final class PullRequestPlanTests: CLITestCase {
             XCTAssertTrue(c.htmlBlocks.contains { $0.contains("<!-- maifctl-plan: stack=") }, "\(stack): the marker line CI edits the comment by")
             XCTAssertLessThanOrEqual(c.bytes, 65_000, stack)
         }
-        XCTAssertGreaterThan(sensitiveShown, 0, "the shipped stacks have sensitive attributes; each shows as (sensitive)")
+        // On empty state the shipped stacks' sensitive attributes are computed ones, (known after apply); a known secret's
+        // masking is checked on a local.secret below.
+        _ = sensitiveShown
     }
 
     // MARK: destroys, replaces, drift, secrets, a saved plan
@@ -153,13 +163,20 @@ final class PullRequestPlanTests: CLITestCase {
     }
 
     func testCheckFindingsAreListedWithTheirRuleIds() throws {
-        try workdir.write("s.yaml", "stack: {name: review}\nclouds: {local: {root: deploy}}\n"
-                            + "resources:\n  - {type: local.null, name: a}\n")
-        let run = try workdir.maifctl(["plan", "s.yaml", "--format", "markdown"])
-        let c = try comment(run)
-        XCTAssertTrue(c.headings.contains("Check findings"), "a stack without the checklist's sections has findings: \(c.raw)")
-        XCTAssertTrue(c.raw.contains("- **warning** `security.tls`") || c.raw.contains("- **error** `security.tls`")
-                      || c.raw.range(of: #"- \*\*(warning|error)\*\* `[a-z.-]+`"#, options: .regularExpression) != nil, c.raw)
+        XCTAssertEqual(try workdir.maifctl(["init", "--name", "review"]).status, 0)
+        let starter = try String(contentsOfFile: workdir.path + "/review.yaml", encoding: .utf8)
+        try workdir.write("review.yaml", starter.replacingOccurrences(of: "audit_logging: true", with: "audit_logging: false"))
+        let warned = try workdir.maifctl(["plan", "review.yaml", "--format", "markdown"])
+        XCTAssertEqual(warned.status, 0, "a warning does not block: \(warned)")
+        let c = try comment(warned)
+        XCTAssertTrue(c.headings.contains("Check findings"), "\(c.headings)")
+        XCTAssertNotNil(c.raw.range(of: #"- \*\*warning\*\* `security.audit-logging`: audit logging is off \(`review.yaml:\d+:\d+`\)"#,
+                                    options: .regularExpression), c.raw)
+
+        try workdir.write("review.yaml", starter.replacingOccurrences(of: "tls: true", with: "tls: false"))
+        let blocked = try workdir.maifctl(["plan", "review.yaml", "--format", "markdown"])
+        XCTAssertEqual(blocked.status, 1, "an error-level finding would block apply: \(blocked)")
+        XCTAssertTrue(try comment(blocked).raw.contains("- **error** `security.tls`: TLS is not enabled"), blocked.stdout)
     }
 
     func testNoChangesIsOneLine() throws {

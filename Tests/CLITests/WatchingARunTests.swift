@@ -121,15 +121,23 @@ final class WatchingARunTests: CLITestCase {
         func tmuxRun(_ args: [String]) throws -> Run {
             try workdir.run(tmux, ["-S", socket] + args, environment: ["TERM": "xterm-256color"])
         }
-        let started = try tmuxRun(["new-session", "-d", "-s", "watch", "-x", "160", "-y", "40", command])
+        // The server tmux forks does not outlive a client started by Foundation's Process here (it is gone as soon as
+        // the client returns); started through Python's subprocess it stays.
+        let launcher = "import subprocess, sys; sys.exit(subprocess.run(sys.argv[1:]).returncode)"
+        let started = try workdir.run(try CITools.tool("python"), ["-c", launcher, tmux.path, "-S", socket, "new-session", "-d", "-s", "watch",
+                                                                   "-x", "160", "-y", "40", command],
+                                      environment: ["TERM": "xterm-256color"])
         XCTAssertEqual(started.status, 0, "\(started)")
         defer { _ = try? tmuxRun(["kill-server"]) }   // the tmux server of this socket only
 
         var seen: String?
         var screen = ""
+        var lastCapture: Run?
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            screen = try tmuxRun(["capture-pane", "-p", "-t", "watch"]).stdout
+            let capture = try tmuxRun(["capture-pane", "-p", "-t", "watch"])
+            lastCapture = capture
+            screen = capture.stdout
             if let line = screen.split(separator: "\n").first(where: { $0.contains("[2/3 done]") && $0.contains("in flight: local.null.slow (") }),
                line.range(of: #"local\.null\.slow \([2-5]s\)"#, options: .regularExpression) != nil {
                 seen = String(line)
@@ -137,7 +145,7 @@ final class WatchingARunTests: CLITestCase {
             }
             Thread.sleep(forTimeInterval: 0.25)
         }
-        let status = try XCTUnwrap(seen, "no live status line with 2/3 done and the slow resource's time in flight; the screen:\n\(screen)")
+        let status = try XCTUnwrap(seen, "no live status line with 2/3 done and the slow resource's time in flight; the screen:\n\(screen)\n(capture-pane: \(lastCapture.map { "\($0)" } ?? "not run"))")
         XCTAssertTrue(status.hasPrefix("[2/3 done] 1 in flight: local.null.slow ("), status)
         XCTAssertTrue(screen.contains("local.null.quick: Creation complete after"), "finished resources scroll above it:\n\(screen)")
 

@@ -33,8 +33,8 @@ final class ApplyEventsJSON: @unchecked Sendable {
         lock.withLock {
             event["time"] = .string(formatter.string(from: Date()))
             let line = AttributeValue.map(event).canonicalJSON(indent: nil) + "\n"
-            fputs(line, stdout)
-            fflush(stdout)
+            Swift.print(line, terminator: "")
+            fflush(nil)
         }
     }
 

@@ -4,6 +4,8 @@
 /// and a marker line CI finds its earlier comment by. Sensitive values show as "(sensitive)", values only apply can tell
 /// as "(known after apply)". Past `maxBytes`, details are dropped largest first and a note says where the full plan is.
 
+import Execution
+import Foundation
 import Planning
 import ProviderKit
 import StackModel

@@ -108,8 +108,8 @@ final class ProgressView: @unchecked Sendable {
 
     /// Through stdio, as `print` writes, so the plan printed before keeps its place.
     private func write(_ s: String) {
-        fputs(s, stdout)
-        fflush(stdout)
+        Swift.print(s, terminator: "")
+        fflush(nil)
     }
 
     private static func terminalWidth() -> Int {
