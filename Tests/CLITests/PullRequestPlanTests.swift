@@ -199,7 +199,8 @@ final class PullRequestPlanTests: CLITestCase {
         }
         try workdir.write("big.yaml", text)
         let started = Date()
-        let run = try workdir.maifctl(["plan", "big.yaml", "--format", "markdown", "--full-plan-url", "https://ci.example.com/runs/42"])
+        let run = try workdir.maifctl(["plan", "big.yaml", "--format", "markdown", "--full-plan-url", "https://ci.example.com/runs/42",
+                                        "--out", "big.plan"])
         XCTAssertEqual(run.status, 0, "\(run.stderr)")
         XCTAssertLessThan(Date().timeIntervalSince(started), 60, "planning and rendering 5,000 resources is quick")
         let c = try comment(run)
@@ -216,9 +217,10 @@ final class PullRequestPlanTests: CLITestCase {
         XCTAssertTrue(c.htmlBlocks.contains { $0.contains("<!-- maifctl-plan: stack=big -->") }, "the marker survives the cut")
         XCTAssertTrue(c.raw.contains("The graph is left out"))
 
-        let small = try comment(try workdir.maifctl(["plan", "big.yaml", "--format", "markdown", "--max-bytes", "20000"]))
+        let small = try comment(try workdir.maifctl(["show", "--format", "markdown", "--max-bytes", "20000", "big.plan"]))
         XCTAssertLessThanOrEqual(small.bytes, 20_000)
-        XCTAssertTrue(small.quotes.contains { $0.contains("the output of `maifctl plan` in the CI job's log") }, "\(small.quotes)")
+        XCTAssertTrue(small.quotes.contains { $0.contains("The full plan: `maifctl show big.plan`") }, "\(small.quotes)")
+        XCTAssertTrue(small.firstBlock.hasPrefix("**Plan:** `+5000 ~0 -/+0 -0`"), small.firstBlock)
     }
 
     func testFormatFlagsAgree() throws {

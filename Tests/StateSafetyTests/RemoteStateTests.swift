@@ -110,7 +110,7 @@ final class RemoteStateTests: SandboxTestCase {
         expect(refused, exit: 1, "apply in a clone that is behind")
         XCTAssertTrue(refused.stderr.contains("is 1 commit(s) behind origin: another run published state since"), "\(refused)")
         XCTAssertTrue(refused.stderr.contains("git -C \(sandbox.path)/b/st pull --ff-only"), "says how to catch up: \(refused)")
-        XCTAssertFalse(refused.stdout.contains("Modifying"), "nothing was started: \(refused)")
+        XCTAssertFalse(refused.stdout.contains("complete after"), "nothing was started: \(refused)")
         XCTAssertEqual(try head("b"), bBefore, "nothing was committed")
         XCTAssertEqual(sandbox.read("deploy/r1.txt"), "two 1", "nothing was changed")
         XCTAssertFalse(sandbox.exists("b/st/\(Self.stack)/.lock"), "the refused run released its lock")
