@@ -229,7 +229,10 @@ def walk_refs(body, path, owner_id):
         if tok == "[*]":
             if isinstance(node, list):
                 for item in node:
-                    ref = item.get("id", referrer) if isinstance(item, dict) else referrer
+                    # the referrer is an embedded child of the source (a NIC's ipConfiguration), not
+                    # an item that is itself the reference (a VM's networkInterfaces[*].id)
+                    iid = item.get("id") if isinstance(item, dict) else None
+                    ref = iid if isinstance(iid, str) and iid.lower().startswith(owner_id.lower() + "/") else referrer
                     yield from rec(item, i + 1, ref)
         elif isinstance(node, dict) and tok in node:
             yield from rec(node[tok], i + 1, referrer)
@@ -459,8 +462,9 @@ class Identity:
             raise AadError(401, "invalid_client", 5002738,
                            f"Invalid JWT token. '{alg}' is not a supported signature algorithm (RS256, PS256).")
         cert = None
+        thumb = lambda k: str(header.get(k) or "").rstrip("=")   # MSAL pads; RFC 7515 does not
         for c in client["certs"]:
-            if header.get("x5t#S256") == c["x5t#S256"] or header.get("x5t") == c["x5t"]:
+            if thumb("x5t#S256") == c["x5t#S256"] or thumb("x5t") == c["x5t"]:
                 cert = c
         if cert is None:
             raise AadError(401, "invalid_client", 700027,
@@ -657,7 +661,7 @@ class Arm:
                     raise ArmError(400, "InvalidResourceReference",
                                    f"Resource {value} referenced by resource {referrer} is of type "
                                    f"'{type_of_id(value)}', expected '{ref['target']}'.")
-                if ref["in_use"] == "NicInUse":
+                if ref.get("in_use") == "NicInUse":
                     for other, oref, okey, _ in self.references_to(value.lower(), exclude_key=rid.lower()):
                         if oref is ref:
                             raise ArmError(400, "NicInUse",
@@ -694,6 +698,12 @@ class Arm:
         props = body.get("properties")
         if isinstance(props, dict) and "provisioningState" in props:
             props["provisioningState"] = rec.state
+        if rec.state in ("Creating", "Updating", "Deleting") and isinstance(props, dict):
+            for v in props.values():
+                for item in (v if isinstance(v, list) else []):
+                    ip = item.get("properties") if isinstance(item, dict) else None
+                    if isinstance(ip, dict) and "provisioningState" in ip:
+                        ip["provisioningState"] = "Updating" if rec.state != "Deleting" else "Deleting"
         for (coll, lname), st in rec.child_states.items():
             for item in (props or {}).get(coll, []):
                 if str(item.get("name", "")).lower() == lname and isinstance(item.get("properties"), dict):
@@ -843,6 +853,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "arm-standin"
     sys_version = ""
 
+    def version_string(self):
+        return STANDIN
+
     def log_message(self, fmt, *args):
         if self.server.app.verbose:
             sys.stderr.write("%s %s\n" % (self.log_date_time_string(), fmt % args))
@@ -880,6 +893,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("X-Standin", STANDIN)
         for k, v in (headers or {}).items():
             self.send_header(k, str(v))
+        if getattr(self, "_unchecked", None):
+            # $refs into spec files that are not vendored: accepted unchecked, and said so
+            self.send_header("X-Standin-Unchecked", ", ".join(self._unchecked)[:2000] +
+                             " (schema in a spec file that is not vendored; accepted without a check)")
         if body is not None:
             self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)) if self.command != "HEAD" or body is None else "0")
@@ -2135,6 +2152,8 @@ def main():
         os.replace(tmp, args.ports_file)
     print(f"{STANDIN} listening: {ports}; specs: {len(app.specs.docs)} files, "
           f"{len(app.specs.operations)} operations", flush=True)
+    for missing in app.specs.missing_files():
+        print(f"not vendored: {missing}: a $ref into it accepts any value", flush=True)
     try:
         servers[0].serve_forever()
     except KeyboardInterrupt:
