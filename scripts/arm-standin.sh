@@ -76,7 +76,7 @@ start() {
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
     install_server
-    if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+    if [ -f "$dir/pid" ] && alive "$(cat "$dir/pid")"; then
         echo "arm-standin: already running in $dir (pid $(cat "$dir/pid")); stop it first" >&2
         exit 1
     fi
@@ -142,7 +142,7 @@ EOF
                 return 0
             fi
         fi
-        if ! kill -0 "$pid" 2>/dev/null; then echo "arm-standin exited; see $dir/server.log" >&2; exit 1; fi
+        if ! alive "$pid"; then echo "arm-standin exited; see $dir/server.log" >&2; exit 1; fi
         sleep 0.1
     done
     kill "$pid" 2>/dev/null || true
@@ -150,14 +150,17 @@ EOF
     exit 1
 }
 
+# Alive and not a zombie waiting for init to reap it.
+alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != "Z" ]; }
+
 stop() {
     local dir=$1
     [ -f "$dir/pid" ] || exit 0
     local pid
     pid=$(cat "$dir/pid")
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.05; done
+    alive "$pid" && kill -9 "$pid" 2>/dev/null || true
     rm -f "$dir/pid"
 }
 

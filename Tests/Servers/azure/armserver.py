@@ -689,7 +689,7 @@ class Arm:
         elif code == "PublicIPAddressCannotBeDeleted":
             msg = f"Public IP address {target_id} can not be deleted since it is still allocated to resource {referrer}."
         else:
-            msg = f"{what or 'Resource'} {target_id} is in use by {referrer} and cannot be deleted."
+            msg = f"Resource {target_id} is in use by {referrer} and cannot be deleted."
         raise ArmError(400, code, msg)
 
     # --- rendering ------------------------------------------------------------------------------
@@ -1909,7 +1909,8 @@ class Resources:
         new.pop("id", None)
         new["name"] = old["name"] if old else name
         if coll == "endpoints":
-            new["type"] = f"Microsoft.Network/trafficManagerProfiles/{self.values['endpointType']}"
+            et = self.values["endpointType"]
+            new["type"] = f"Microsoft.Network/trafficManagerProfiles/{et[:1].lower()}{et[1:]}"
         if old is not None:
             items[items.index(old)] = new
         else:

@@ -344,6 +344,14 @@ def test_unknown_paths_are_404(server):
     assert s == 404 and b["error"]["code"] == "SubscriptionNotFound"
 
 
+def test_refs_into_spec_files_that_are_not_vendored_accept_any_value_and_say_so(server):
+    put(server, "rg")
+    body = copy.deepcopy(BODIES["pip"])
+    body["properties"]["natGateway"] = {"id": net("natGateways/ngw"), "anything": ["goes"]}
+    s, h, _ = server.arm("PUT", PATHS["pip"][0], body, NET)
+    assert s == 201 and "properties.natGateway" in h["X-Standin-Unchecked"]
+
+
 def test_content_type_and_readonly_values(server):
     s, _, b = server.arm("PUT", PATHS["rg"][0], json.dumps(BODIES["rg"]).encode(), RES,
                          headers={"Content-Type": "text/plain"})
@@ -404,8 +412,23 @@ def test_every_resource_type_accepts_a_correct_body_and_answers_with_computed_pr
     assert tm["properties"]["endpoints"][0]["id"] == PATHS["tm"][0] + "/externalEndpoints/aws"
     s, _, keys = server.arm("POST", PATHS["storage"][0] + "/listKeys", api=STORAGE)
     assert s == 200 and [k["keyName"] for k in keys["keys"]] == ["key1", "key2"]
-    # the secret is never returned
-    assert "adminPassword" not in json.dumps(vm)
+    # an x-ms-secret property is accepted, never stored, never returned
+    body = copy.deepcopy(BODIES["vmss"])
+    body["properties"]["virtualMachineProfile"]["osProfile"]["adminPassword"] = "Sup3r-secret-passw0rd"
+    put(server, "vmss", body)
+    s, _, vmss = get("vmss")
+    assert s == 200 and "Sup3r-secret" not in json.dumps(vmss) and "adminPassword" not in json.dumps(vmss)
+    s, _, everything = server.control("GET", "/resources")
+    assert "Sup3r-secret" not in json.dumps(everything)
+    # a Traffic Manager endpoint as a child resource of the profile
+    s, _, ep = server.arm("PUT", PATHS["tm"][0] + "/ExternalEndpoints/gcp",
+                          {"properties": {"target": "gcp.maif.example.com", "geoMapping": ["GEO-AS"]}}, "2022-04-01")
+    assert s == 201 and ep["type"] == "Microsoft.Network/trafficManagerProfiles/externalEndpoints"
+    s, _, b = server.arm("PUT", PATHS["tm"][0] + "/ExternalEndpoints/dup",
+                         {"properties": {"target": "dup.maif.example.com", "geoMapping": ["GEO-AS"]}}, "2022-04-01")
+    assert s == 400 and "GEO-AS" in b["error"]["message"]
+    s, _, b = server.arm("PUT", PATHS["tm"][0] + "/FooEndpoints/x", {"properties": {"target": "x"}}, "2022-04-01")
+    assert s == 400 and b["error"]["code"] == "InvalidParameter" and "endpointType" in b["error"]["message"]
 
 
 def test_put_is_idempotent_create_or_update(server):
