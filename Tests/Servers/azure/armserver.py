@@ -1819,6 +1819,13 @@ class Resources:
                                f"Failed to perform 'write' on resource(s) of type '{'/'.join(self.rtype.split('/')[1:])}', "
                                f"because the parent resource '{parent_id}' could not be found.")
         self.conflict(existing)
+        if rt.count("/") > 1:
+            # a child resource kept as its own record (a container, a VM extension): its parent's
+            # running operation conflicts too
+            parent = arm.records.get(self.rid(self.segs[:-2]).lower()) or \
+                arm.records.get(self.rid(self.segs[:-4]).lower() if len(self.segs) > 4 else "")
+            if parent is not None and parent.op and parent.op.status == "InProgress":
+                self.conflict(parent)
         self.check_if_match(existing)
         body = patch if patch is not None else copy.deepcopy(self.body or {})
         self.prepare_location(body, existing)
