@@ -878,6 +878,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_HEAD(self):
         self.dispatch("HEAD")
 
+    def read_chunked(self):
+        parts = []
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass   # trailers
+                return b"".join(parts)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline()
+
     @property
     def base_url(self):
         host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
@@ -913,8 +924,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = url.path
         query = parse_qs(url.query, keep_blank_values=True)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            raw = self.read_chunked()
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
         entry = {"time": iso(), "method": method, "path": path, "api_version": (query.get("api-version") or [None])[0],
                  "operation": None, "status": None, "fault": None}
         try:
@@ -1509,6 +1523,24 @@ class Resources:
         return True
 
     # --- write -----------------------------------------------------------------------------------
+    @staticmethod
+    def check_tags(body):
+        """ARM's own rules for tags (applied before the resource provider sees the request)."""
+        tags = body.get("tags")
+        if not isinstance(tags, dict):
+            return
+        if len(tags) > 50:
+            raise ArmError(400, "TooManyTags",
+                           f"The resource has {len(tags)} tags; at most 50 are allowed.")
+        for name, value in tags.items():
+            if re.search(r"[<>%&\\?/]|[\x00-\x1f]", name):
+                raise ArmError(400, "InvalidTagNameCharacters",
+                               f"The tag names '{name}' have reserved characters '<,>,%,&,\\,?,/' or control characters.")
+            if len(name) > 512:
+                raise ArmError(400, "InvalidTagNameLength", f"The tag name '{name[:40]}...' exceeds 512 characters.")
+            if isinstance(value, str) and len(value) > 256:
+                raise ArmError(400, "InvalidTagValueLength", f"The value of tag '{name}' exceeds 256 characters.")
+
     def prepare_location(self, body, existing):
         rt = self.rtype.lower()
         tracked = rt.count("/") == 1 and "location" in self.body_props()
@@ -1828,6 +1860,7 @@ class Resources:
                 self.conflict(parent)
         self.check_if_match(existing)
         body = patch if patch is not None else copy.deepcopy(self.body or {})
+        self.check_tags(body)
         self.prepare_location(body, existing)
         self.check_create_only(existing)
         name = existing.name if existing else self.segs[-1]

@@ -352,6 +352,30 @@ def test_refs_into_spec_files_that_are_not_vendored_accept_any_value_and_say_so(
     assert s == 201 and "properties.natGateway" in h["X-Standin-Unchecked"]
 
 
+def test_arm_tag_rules_and_a_chunked_body(server):
+    body = copy.deepcopy(BODIES["rg"])
+    body["tags"] = {"maif/stack": "demo"}
+    s, _, b = server.arm("PUT", PATHS["rg"][0], body, RES)
+    assert s == 400 and b["error"]["code"] == "InvalidTagNameCharacters"
+    import http.client
+    conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=server.ctx, timeout=10)
+    data = json.dumps(BODIES["rg"]).encode()
+    conn.putrequest("PUT", PATHS["rg"][0] + "?api-version=" + RES)
+    for k, v in {"Authorization": f"Bearer {server.token()}", "Content-Type": "application/json",
+                 "Transfer-Encoding": "chunked"}.items():
+        conn.putheader(k, v)
+    conn.endheaders()
+    for part in (data[:10], data[10:]):
+        conn.send(b"%x\r\n%s\r\n" % (len(part), part))
+    conn.send(b"0\r\n\r\n")
+    r = conn.getresponse()
+    assert r.status == 201 and json.loads(r.read())["tags"] == {"maif-stack": "demo"}
+    # the connection is still usable (keep-alive) after a chunked request
+    conn.request("GET", PATHS["rg"][0] + "?api-version=" + RES, headers={"Authorization": f"Bearer {server.token()}"})
+    assert conn.getresponse().status == 200
+    conn.close()
+
+
 def test_content_type_and_readonly_values(server):
     s, _, b = server.arm("PUT", PATHS["rg"][0], json.dumps(BODIES["rg"]).encode(), RES,
                          headers={"Content-Type": "text/plain"})
