@@ -1446,7 +1446,8 @@ class Resources:
             location = self.segs[low.index("locations") + 1].lower().replace(" ", "")
             item_type = item_type.split("/")[0] + "/" + item_type.split("/")[-1]
         items = []
-        if item_type in ("microsoft.resources/resources",):
+        # GET /subscriptions/{s}/resources and /subscriptions/{s}/resourceGroups/{rg}/resources (the group's own list)
+        if item_type in ("microsoft.resources/resources", "microsoft.resources/resourcegroups/resources"):
             flt = self.q("$filter") or ""
             for rec in sorted(arm.records.values(), key=lambda r: r.seq):
                 t = rec.rtype.lower()

@@ -608,6 +608,11 @@ def test_list_patch_and_filter(server):
     s, _, b = server.arm("GET", f"/subscriptions/{SUB}/resources", api=RES,
                          query={"$filter": "tagName eq 'maif-stack' and tagValue eq 'demo'"})
     assert [x["name"] for x in b["value"]] == ["nsg3"]
+    # a resource group's own list (Resources_ListByResourceGroup) holds what is in it, and only that
+    s, _, b = server.arm("GET", rg_path() + "/resources", api=RES)
+    assert s == 200 and sorted(x["name"] for x in b["value"]) == [f"nsg{i}" for i in range(5)]
+    s, _, b = server.arm("GET", rg_path("rg-other") + "/resources", api=RES)
+    assert s == 404 and b["error"]["code"] == "ResourceGroupNotFound"
 
 
 # ---- fault injection --------------------------------------------------------------------------------
