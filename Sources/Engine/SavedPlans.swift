@@ -10,6 +10,7 @@ public enum SavedPlanError: Error, CustomStringConvertible, Equatable {
     case stateMoved(planned: String?, now: String?)
     case stackChanged
     case otherStack(String)
+    case remoteMoved(planned: String?, now: String?)
 
     public var description: String {
         switch self {
@@ -19,6 +20,8 @@ public enum SavedPlanError: Error, CustomStringConvertible, Equatable {
             return "the saved plan is stale: the stack (files, variables or environment) changed since it was made. Run `maifctl plan --out FILE` again."
         case .otherStack(let name):
             return "the saved plan is for stack '\(name)', not this one"
+        case let .remoteMoved(planned, now):
+            return "the saved plan is stale: origin's state was at \(planned.map { String($0.prefix(12)) } ?? "(empty)") when it was made, and is now at \(now.map { String($0.prefix(12)) } ?? "(empty)"): another run applied since. Run `maifctl plan --out FILE` again."
         }
     }
 }
@@ -37,12 +40,22 @@ extension StackSession {
             let schema = providers[plan.changes[i].address.provider]?.schema.resources[plan.changes[i].address.type]
             plan.changes[i].config = Sensitive.redact(config, schema: schema, key: secretKey)
         }
-        return SavedPlan(files: files, inputsHash: inputsHash, plan: plan)
+        var saved = SavedPlan(files: files, inputsHash: inputsHash, plan: plan)
+        // Read-only: fetching updates origin's remote-tracking branch, never the work tree, and takes no lock.
+        if store.repository.hasOrigin, (try? store.repository.fetchOrigin()) != nil {
+            saved.remoteCommit = try? store.repository.originCommit()
+        }
+        return saved
     }
 
     /// The saved plan, checked against the current state and stack, with its sensitive values restored.
     public func restore(_ saved: SavedPlan) throws -> Plan {
         guard saved.plan.stack == name else { throw SavedPlanError.otherStack(saved.plan.stack) }
+        if store.repository.hasOrigin {
+            // The run holds the lock and has just fetched (Engine.open), so this is origin as it is now.
+            let now = try? store.repository.originCommit()
+            if now != saved.remoteCommit { throw SavedPlanError.remoteMoved(planned: saved.remoteCommit, now: now) }
+        }
         guard saved.plan.stateRevision == state.revision else {
             throw SavedPlanError.stateMoved(planned: saved.plan.stateRevision, now: state.revision)
         }

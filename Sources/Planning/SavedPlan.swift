@@ -15,6 +15,8 @@ public struct SavedPlan: Codable, Sendable {
     /// SHA-256 of every desired resource's resolved configuration and the moves: any change to the
     /// files, variables or environment that matters changes it.
     public var inputsHash: String
+    /// With an `origin`: the commit of its state branch when the plan was made; `apply FILE` refuses once it moved.
+    public var remoteCommit: String?
     public var plan: Plan
 
     public init(files: [String], inputsHash: String, plan: Plan) {
