@@ -65,13 +65,16 @@ extension AzureIntegration {
         await #expect { try await unknown.client.tokens.bearer() } throws: { "\($0)".contains("AADSTS700027") }
     }
 
-    @Test func anExpiredTokenIsReplacedOnce() async throws {
+    @Test func anExpiredTokenIsReplacedOnceAThrottledTokenRequestWaited() async throws {
         let standIn = try StandIn.running()
         let p = try standIn.provider()
         let rg = try await Self.group(p)
         try standIn.control("POST", "/tokens/expire")
+        // The identity platform throttles the new token's request once: it is waited out too.
+        try standIn.inject(["method": "POST", "path": "/oauth2/v2.0/token$", "count": 1, "status": 429, "retry_after": 1])
         #expect(try await p.read(Self.context("resource_group", "rg1"), rg) != nil)
-        #expect(try count(standIn, "aad-token") == 2)
+        let tokens = try logged(standIn).filter { ($0["path"] as? String)?.hasSuffix("/oauth2/v2.0/token") == true }.compactMap { $0["status"] as? Int }
+        #expect(tokens == [200, 429, 200], "\(tokens)")
     }
 
     // MARK: Operations

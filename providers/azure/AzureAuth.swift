@@ -112,31 +112,27 @@ actor TokenSource {
         case .failure(let e): throw e
         }
         let scope = settings.audience + "/.default"
-        let exchange: HTTPExchange
-        let endpoint: String
-        do {
-            switch credential {
-            case let .clientSecret(tenant, clientID, secret):
-                endpoint = Self.tokenURL(authority: settings.authorityHost, tenant: tenant)
-                exchange = try await post(endpoint, ["grant_type": "client_credentials", "client_id": clientID,
-                                                     "client_secret": secret, "scope": scope])
-            case let .clientCertificate(tenant, clientID, certificate):
-                endpoint = Self.tokenURL(authority: settings.authorityHost, tenant: tenant)
-                let assertion = try certificate.assertion(clientID: clientID, audience: endpoint)
-                exchange = try await post(endpoint, [
-                    "grant_type": "client_credentials", "client_id": clientID, "scope": scope,
-                    "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion": assertion,
-                ])
-            case let .managedIdentity(clientID, base):
-                var query = "api-version=2018-02-01&resource=" + Self.formEncode(settings.audience + "/")
-                if let clientID { query += "&client_id=" + Self.formEncode(clientID) }
-                endpoint = "\(base)/metadata/identity/oauth2/token"
-                exchange = try await http.send(.GET, endpoint + "?" + query, headers: [("Metadata", "true")], kind: .token)
+        var exchange: HTTPExchange
+        var attempt = 0
+        while true {
+            do {
+                exchange = try await once(credential, scope: scope)
+            } catch let error as ProviderError {
+                throw error
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                if attempt < settings.maxRetries {
+                    try await Task.sleep(nanoseconds: UInt64(ARMClient.backoff(attempt) * 1e9))
+                    attempt += 1
+                    continue
+                }
+                throw ProviderError(address: nil, call: "azure token", message: "cannot reach \(Self.host(of: settings, credential)): \(error) (credential: \(settings.credentialSource))")
             }
-        } catch let error as ProviderError {
-            throw error
-        } catch {
-            throw ProviderError(address: nil, call: "azure token", message: "cannot reach \(Self.host(of: settings, credential)): \(error) (credential: \(settings.credentialSource))")
+            // The identity platform and IMDS throttle too (429) and have bad moments (5xx): wait as they say.
+            guard exchange.status == 429 || exchange.status >= 500, attempt < settings.maxRetries else { break }
+            try await Task.sleep(nanoseconds: UInt64((ARMClient.retryAfter(exchange) ?? ARMClient.backoff(attempt)) * 1e9))
+            attempt += 1
         }
         requests += 1
         let json = exchange.json
@@ -146,6 +142,27 @@ actor TokenSource {
         // expires_in is a number from the identity platform and a string from IMDS.
         let lifetime = json.mapValue?["expires_in"].flatMap { $0.intValue } ?? 3599
         return (token, Double(max(60, lifetime)))
+    }
+
+    /// One token request for the credential.
+    private func once(_ credential: AzureCredential, scope: String) async throws -> HTTPExchange {
+        switch credential {
+        case let .clientSecret(tenant, clientID, secret):
+            return try await post(Self.tokenURL(authority: settings.authorityHost, tenant: tenant),
+                                  ["grant_type": "client_credentials", "client_id": clientID, "client_secret": secret, "scope": scope])
+        case let .clientCertificate(tenant, clientID, certificate):
+            let endpoint = Self.tokenURL(authority: settings.authorityHost, tenant: tenant)
+            // A fresh assertion each time: its jti is single-use and its lifetime short.
+            let assertion = try certificate.assertion(clientID: clientID, audience: endpoint)
+            return try await post(endpoint, [
+                "grant_type": "client_credentials", "client_id": clientID, "scope": scope,
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion": assertion,
+            ])
+        case let .managedIdentity(clientID, base):
+            var query = "api-version=2018-02-01&resource=" + Self.formEncode(settings.audience + "/")
+            if let clientID { query += "&client_id=" + Self.formEncode(clientID) }
+            return try await http.send(.GET, "\(base)/metadata/identity/oauth2/token?" + query, headers: [("Metadata", "true")], kind: .token)
+        }
     }
 
     private func post(_ url: String, _ form: [String: String]) async throws -> HTTPExchange {
