@@ -2,18 +2,20 @@
 # Provider round trips against the real local servers the tests use: how long apply, a no-op plan and destroy
 # take, and what they cost (API calls, ssh connections per host).
 #
-#   bench/providers/run.sh [aws] [onprem] [swarm]     # default: all three
+#   bench/providers/run.sh [aws] [onprem] [swarm] [azure]     # default: all four
 #
 # aws: stacks/production.yaml and stacks/multi-region.yaml (--target aws) against moto (scripts/moto.sh).
 # onprem: the on-prem part of stacks/hybrid.yaml against four sshd hosts (scripts/sshd-hosts.sh), through an
 #   overlay that only says how to reach them; connections counted from each sshd's log.
 # swarm: stacks/swarm.yaml (--target swarm) against the two-node swarm of scripts/dockerd.sh.
+# azure: the azure part of stacks/multi-cloud.yaml (--target azure) against the ARM stand-in (scripts/arm-standin.sh,
+#   operations 0.5 s InProgress, Retry-After 1 s); requests counted by the stand-in as well as by maifctl.
 # MAIFCTL=path times a binary you built (default: a release build in .build-release).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 which=("$@")
-[ ${#which[@]} -gt 0 ] || which=(aws onprem swarm)
+[ ${#which[@]} -gt 0 ] || which=(aws onprem swarm azure)
 source "$root/bench/lib.sh"
 bench_maifctl "$root"
 MAIFCTL="$maifctl"
@@ -87,6 +89,31 @@ swarm)
     (cd "$work" && DOCKER_HOST="$host" row "plan (no-op)" plan "${args[@]}" --detailed-exitcode)
     (cd "$work" && DOCKER_HOST="$host" row "destroy" destroy "${args[@]}" --auto-approve)
     ;;
-*) echo "unknown provider '$provider' (aws, onprem, swarm)" >&2; exit 2 ;;
+azure)
+    bash scripts/arm-standin.sh start "$work/arm" >/dev/null
+    cleanup+=("bash scripts/arm-standin.sh stop '$work/arm'")
+    base="https://127.0.0.1:$(cat "$work/arm/port")"
+    cat >"$work/arm.yaml" <<YAML
+clouds:
+  azure:
+    client_id: 11111111-1111-1111-1111-111111111111
+    endpoint: $base
+    authority_host: $base
+    ca_file: $work/arm/ca.pem
+    admin_ssh_public_key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk0c3RhbmRpbnRlc3RrZXlmb3JtYWlmY3Rs bench
+    operations_dir: $work/azure-operations
+YAML
+    header "azure: the azure part of stacks/multi-cloud.yaml → the ARM stand-in"
+    args=("$root/stacks/multi-cloud.yaml" "$work/arm.yaml" --target azure --state "$work/state-azure")
+    seen() { curl -fsS "http://127.0.0.1:$(cat "$work/arm/http-port")/_standin/requests" \
+        | python3 -c 'import json,sys; c=json.load(sys.stdin)["counts"]; print(c["total"], "requests:", ", ".join(f"{k} {v}" for k,v in sorted(c["by_method"].items())))'
+        curl -fsS -X DELETE "http://127.0.0.1:$(cat "$work/arm/http-port")/_standin/requests" >/dev/null; }
+    export AZURE_CLIENT_SECRET="$(cat "$work/arm/client-secret")"
+    (cd "$work" && HOME="$work" row "apply" apply "${args[@]}" --auto-approve); echo "stand-in saw: $(seen)"
+    (cd "$work" && HOME="$work" row "plan (no-op)" plan "${args[@]}" --detailed-exitcode); echo "stand-in saw: $(seen)"
+    (cd "$work" && HOME="$work" row "destroy" destroy "${args[@]}" --auto-approve); echo "stand-in saw: $(seen)"
+    unset AZURE_CLIENT_SECRET
+    ;;
+*) echo "unknown provider '$provider' (aws, onprem, swarm, azure)" >&2; exit 2 ;;
 esac
 done

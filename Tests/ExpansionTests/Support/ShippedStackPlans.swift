@@ -19,7 +19,7 @@ enum ShippedStackPlans {
     /// A HOME holding the files the shipped stacks reference, and the variables they name.
     static let environment: [String: String] = {
         let home = NSTemporaryDirectory() + "maifctl-shipped-home-" + UUID().uuidString
-        for file in [".config/gcloud/maif-production.json", ".config/gcloud/maif-hybrid.json", ".ssh/maif_ed25519", ".kube/config"] {
+        for file in [".config/gcloud/maif-production.json", ".config/gcloud/maif-hybrid.json", ".ssh/maif_ed25519", ".ssh/id_ed25519.pub", ".kube/config"] {
             let path = home + "/" + file
             try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try? Data("stand-in for \(file)\n".utf8).write(to: URL(fileURLWithPath: path))
