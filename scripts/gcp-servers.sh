@@ -76,7 +76,7 @@ def key(pem):
             "universe_domain": "googleapis.com"}
 user = {"type": "authorized_user", "client_id": f"{secrets.randbelow(10**12)}-local.apps.googleusercontent.com",
         "client_secret": "GOCSPX-" + secrets.token_urlsafe(21), "refresh_token": "1//0" + secrets.token_urlsafe(60),
-        "quota_project_id": project, "token_uri": token_uri, "universe_domain": "googleapis.com"}
+        "quota_project_id": project, "universe_domain": "googleapis.com"}  # as gcloud writes it: no token_uri
 files = {"sa-key.json": key("sa-private.pem"), "sa-key-wrong-signature.json": key("wrong-private.pem"),
          "authorized-user.json": user,
          "token-registry.json": {"service_accounts": [{"client_email": email, "private_key_id": kid,

@@ -6,7 +6,8 @@ Token endpoint (one port):
   POST /token  grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=JWT
       The JWT (service-account flow): header alg RS256, kid = the key's private_key_id; signature verified
       with the public half of that key; claims iss = client_email, scope (space-separated, non-empty),
-      aud = this endpoint's token URI, iat not in the future, exp after now and at most 1 h after iat.
+      aud = this endpoint's token URI (the key file's token_uri) or https://oauth2.googleapis.com/token (what
+      google-auth sends whatever the token_uri, and what Google's endpoint accepts), iat not in the future, exp after now and at most 1 h after iat.
   POST /token  grant_type=refresh_token&client_id&client_secret&refresh_token   (authorized_user files)
       → 200 {"access_token", "expires_in", "token_type": "Bearer"(, "scope")}
       → 400/401 {"error": "invalid_grant" | "invalid_client" | "invalid_scope" | "unsupported_grant_type"
@@ -40,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from gcpcommon import Handler, Response, serve_forever
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 CLOCK_SKEW = 300  # seconds of leeway on iat/exp, as Google allows a few minutes
 
 
@@ -114,7 +116,8 @@ class Tokens:
             return self.reject(400, "invalid_grant", "Invalid JWT Signature.")
         if claims.get("iss") != email:
             return self.reject(400, "invalid_grant", "Invalid grant: account not found")
-        if claims.get("aud") != self.token_uri:
+        # The key's token_uri (this endpoint), or Google's own token URI, which google-auth always puts in aud.
+        if claims.get("aud") not in (self.token_uri, GOOGLE_TOKEN_URI):
             return self.reject(400, "invalid_grant", f"Invalid JWT: Failed audience check. The right audience is {self.token_uri}")
         now = time.time()
         iat, exp = claims.get("iat"), claims.get("exp")
