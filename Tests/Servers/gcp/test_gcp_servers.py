@@ -172,6 +172,8 @@ def test_network_subnetwork_firewall_insert_get_delete(compute):
           "targetTags": ["maif-node"], "description": "maif:stack=test"}
     op = run(compute, compute.firewalls().insert(project=PROJECT, body=fw))
     assert op["targetLink"] == f"{C}/global/firewalls/allow-maif"
+    assert compute.globalOperations().get(project=PROJECT, operation=op["name"]).execute()["status"] == "DONE"
+    assert compute.globalOperations().wait(project=PROJECT, operation=op["name"]).execute()["name"] == op["name"]
     got = compute.firewalls().get(project=PROJECT, firewall="allow-maif").execute()
     assert {k: got[k] for k in fw} == fw and got["selfLink"].startswith("https://www.googleapis.com/compute/v1/")
     fails(compute.firewalls().insert(project=PROJECT, body=fw), 409, "alreadyExists")
@@ -562,7 +564,11 @@ def test_front_rejects_what_the_discovery_document_rejects(compute, session):
     assert r.status_code == 400
     r = session.post(FRONT + f"/compute/v1/projects/{PROJECT}/global/netwrks", json={})
     assert r.status_code == 404
+    e = fails(compute.urlMaps().list(project=PROJECT), 501, "notImplemented")  # in the document, on no local server
+    assert "urlMaps" in e["message"]
     got = violations()
+    assert got[-1]["kind"] == "unimplemented" and got[-1]["methodId"] == "compute.urlMaps.list"
+    got = got[:-1]
     problems = [p for v in got for p in v["problems"]]
     assert [v["kind"] for v in got] == ["discovery"] * 5 + ["route"]
     assert [v["methodId"] for v in got][:4] == ["compute.networks.insert", "compute.firewalls.insert",
@@ -641,6 +647,9 @@ def test_service_account_token_exchange(creds):
     tampered[1] = base64.urlsafe_b64encode(json.dumps({"iss": sa_info()["client_email"], "scope": SCOPES[0],
                                                       "aud": S["token_uri"], "iat": now, "exp": now + 60}).encode()).decode().rstrip("=")
     assert exchange(".".join(tampered)).json()["error_description"] == "Invalid JWT Signature."
+    no_kid = jwt().split(".")
+    no_kid[0] = base64.urlsafe_b64encode(b'{"alg":"RS256","typ":"JWT"}').decode().rstrip("=")
+    assert "kid" in exchange(".".join(no_kid)).json()["error_description"]
     r = requests.post(S["token_uri"], data={"grant_type": "password"})
     assert r.status_code == 400 and r.json()["error"] == "unsupported_grant_type"
 

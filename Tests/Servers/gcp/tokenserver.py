@@ -4,7 +4,8 @@ follows Google's published behaviour:
 
 Token endpoint (one port):
   POST /token  grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=JWT
-      The JWT (service-account flow): header alg RS256, kid = the key's private_key_id; signature verified
+      The JWT (service-account flow): header alg RS256, kid = the key's private_key_id (required here, though
+      Google can do without it); signature verified
       with the public half of that key; claims iss = client_email, scope (space-separated, non-empty),
       aud = this endpoint's token URI (the key file's token_uri) or https://oauth2.googleapis.com/token (what
       google-auth sends whatever the token_uri, and what Google's endpoint accepts), iat not in the future, exp after now and at most 1 h after iat.
@@ -105,6 +106,9 @@ class Tokens:
             return self.reject(400, "invalid_grant", "Invalid JWT: the header or claim set is not base64url JSON.")
         if header.get("alg") != "RS256":
             return self.reject(400, "invalid_grant", f"Invalid JWT: alg must be RS256, not {header.get('alg')!r}.")
+        if not header.get("kid"):
+            # Stricter than Google, which tries the account's keys in turn: google-auth always sends kid.
+            return self.reject(400, "invalid_grant", "Invalid JWT: the header has no kid (the key's private_key_id).")
         key = self.keys.get(header.get("kid"))
         if key is None:
             # Google looks the key up by kid (private_key_id) under the issuer: an unknown one fails the signature.
