@@ -695,3 +695,82 @@ def test_gcplocal_still_differs_from_gcp_where_the_readme_says():
     assert "description" not in requests.get(base + "/direct").json()  # GCP keeps it
     r = requests.post(base.replace("/networks", "/operations/operation-nope/wait"))
     assert r.status_code == 404                                        # no operations.wait
+
+
+def test_cookbook_in_readme_with_plain_rest(session):
+    """The README's cookbook, request by request, as a client without Google's libraries sends it: the root URL,
+    the documented paths, the minimal bodies, operations polled where they live; then deleted in reverse order,
+    leaving nothing behind."""
+    P, R, Z = PROJECT, REGION, ZONE
+    cx = f"{FRONT}/compute/v1/projects/{P}"
+    steps = [
+        (f"{cx}/global/networks", {"name": "n", "autoCreateSubnetworks": False}),
+        (f"{cx}/regions/{R}/subnetworks", {"name": "s", "network": "global/networks/n", "ipCidrRange": "10.42.0.0/20"}),
+        (f"{cx}/global/firewalls", {"name": "f", "network": "global/networks/n",
+                                    "allowed": [{"IPProtocol": "tcp", "ports": ["8080"]}]}),
+        (f"{cx}/zones/{Z}/disks", {"name": "d", "sizeGb": "100", "type": f"zones/{Z}/diskTypes/pd-ssd"}),
+        (f"{cx}/zones/{Z}/instances", {"name": "i", "machineType": f"zones/{Z}/machineTypes/c2-standard-16", "disks": [
+            {"boot": True, "autoDelete": True, "initializeParams": {
+                "sourceImage": "projects/debian-cloud/global/images/family/debian-12",
+                "diskType": f"zones/{Z}/diskTypes/pd-ssd", "diskSizeGb": "100"}}],
+            "networkInterfaces": [{"subnetwork": f"regions/{R}/subnetworks/s"}]}),
+        (f"{cx}/global/instanceTemplates", {"name": "t", "properties": {"machineType": "c2-standard-16", "disks": [
+            {"boot": True, "autoDelete": True, "initializeParams": {
+                "sourceImage": "projects/debian-cloud/global/images/family/debian-12", "diskType": "pd-ssd"}}],
+            "networkInterfaces": [{"subnetwork": f"regions/{R}/subnetworks/s"}]}}),
+        (f"{cx}/regions/{R}/instanceGroupManagers", {"name": "m", "instanceTemplate": "global/instanceTemplates/t", "targetSize": 3}),
+        (f"{cx}/regions/{R}/autoscalers", {"name": "a", "target": f"regions/{R}/instanceGroupManagers/m", "autoscalingPolicy": {
+            "minNumReplicas": 3, "maxNumReplicas": 20, "coolDownPeriodSec": 300, "cpuUtilization": {"utilizationTarget": 0.7}}}),
+        (f"{cx}/regions/{R}/healthChecks", {"name": "h", "type": "TCP", "tcpHealthCheck": {"port": 8080}, "checkIntervalSec": 10,
+                                            "timeoutSec": 5, "healthyThreshold": 2, "unhealthyThreshold": 3}),
+        (f"{cx}/regions/{R}/backendServices", {"name": "b", "loadBalancingScheme": "EXTERNAL", "protocol": "TCP",
+                                               "healthChecks": [f"regions/{R}/healthChecks/h"],
+                                               "backends": [{"group": f"regions/{R}/instanceGroups/m"}]}),
+        (f"{cx}/regions/{R}/forwardingRules", {"name": "f", "backendService": f"regions/{R}/backendServices/b", "ports": ["8080"]}),
+    ]
+
+    def done(op):
+        where = ("zones/" + op["zone"].rsplit("/", 1)[1]) if "zone" in op else \
+            ("regions/" + op["region"].rsplit("/", 1)[1]) if "region" in op else "global"
+        while op["status"] != "DONE":
+            r = session.post(f"{cx}/{where}/operations/{op['name']}/wait")
+            assert r.status_code == 200, r.text
+            op = r.json()
+        assert "error" not in op, op
+
+    for url, body in steps:
+        r = session.post(url, params={"requestId": str(uuid.uuid4())}, json=body)
+        assert r.status_code == 200, (url, r.text)
+        done(r.json())
+    r = session.post(f"{FRONT}/dns/v1/projects/{P}/managedZones", json={"name": "z", "dnsName": "maif.example.com.", "description": ""})
+    assert r.status_code == 200, r.text
+    r = session.post(f"{FRONT}/dns/v1/projects/{P}/managedZones/z/rrsets", json={
+        "name": "api.maif.example.com.", "type": "A", "ttl": 60,
+        "routingPolicy": {"geo": {"items": [{"location": "us-central1", "rrdatas": ["198.51.100.1"]}]}}})
+    assert r.status_code == 200, r.text
+    r = session.post(f"{FRONT}/v3/projects/{P}/notificationChannels", json={"type": "email", "labels": {"email_address": "ops@example.com"}})
+    assert r.status_code == 200, r.text
+    channel = r.json()["name"]
+    r = session.post(f"{FRONT}/v3/projects/{P}/alertPolicies", json={"displayName": "cpu", "combiner": "OR", "conditions": [
+        {"displayName": "cpu > 0.7", "conditionThreshold": {
+            "filter": 'metric.type="compute.googleapis.com/instance/cpu/utilization" AND resource.type="gce_instance"',
+            "comparison": "COMPARISON_GT", "thresholdValue": 0.7, "duration": "300s"}}]})
+    assert r.status_code == 200, r.text
+    policy = r.json()["name"]
+    r = session.post(f"{FRONT}/storage/v1/b", params={"project": P}, json={"name": "maif-cookbook", "location": "ASIA-SOUTHEAST1"})
+    assert r.status_code == 200 and r.json()["location"] == "ASIA-SOUTHEAST1", r.text
+
+    # destroy, in reverse order
+    assert session.delete(f"{FRONT}/storage/v1/b/maif-cookbook").status_code == 204
+    assert session.delete(f"{FRONT}/v3/{policy}").status_code == 200
+    assert session.delete(f"{FRONT}/v3/{channel}").status_code == 200
+    assert session.delete(f"{FRONT}/dns/v1/projects/{P}/managedZones/z/rrsets/api.maif.example.com./A").status_code == 200
+    assert session.delete(f"{FRONT}/dns/v1/projects/{P}/managedZones/z").status_code == 204
+    for url, body in reversed(steps):
+        r = session.delete(f"{url}/{body['name']}", params={"requestId": str(uuid.uuid4())})
+        assert r.status_code == 200, (url, r.text)
+        done(r.json())
+    state = requests.get(FRONT + "/_standin/state").json()
+    assert not state["compute"] and not state["dns"] and not any(state["monitoring"]["alertPolicies"].values())
+    assert "items" not in session.get(f"{cx}/global/firewalls").json() or not session.get(f"{cx}/global/firewalls").json()["items"]
+    assert "items" not in session.get(f"{FRONT}/storage/v1/b", params={"project": P}).json()
