@@ -222,6 +222,7 @@ class State:
         self.args = args
         self.user = args.user
         self.pending_s, self.running_s = args.op_pending, args.op_running
+        self.wait_s = 120.0  # operations.wait answers when DONE or after about 2 minutes, as on GCP
         self.reset()
 
     def reset(self):
@@ -1361,7 +1362,9 @@ class StandIn:
                     body = req.json()
                     st.pending_s = float(body.get("opPendingSeconds", st.pending_s))
                     st.running_s = float(body.get("opRunningSeconds", st.running_s))
-                return Response(200, {"opPendingSeconds": st.pending_s, "opRunningSeconds": st.running_s})
+                    st.wait_s = float(body.get("waitSeconds", st.wait_s))
+                return Response(200, {"opPendingSeconds": st.pending_s, "opRunningSeconds": st.running_s,
+                                      "waitSeconds": st.wait_s})
             if what == "op-faults":
                 if req.method == "POST":
                     body = req.json()
@@ -1579,7 +1582,7 @@ class StandIn:
                 return Response(204)
             if not (len(rest) == 2 and rest[1] == "wait" and req.method == "POST"):
                 raise APIError(501, "notImplemented", f"stand-in: no handler for {req.method} {req.path}")
-        deadline = time.monotonic() + 120  # operations.wait answers when DONE or after about 2 minutes
+        deadline = time.monotonic() + st.wait_s
         while True:
             with st.lock:
                 st.advance()

@@ -80,7 +80,7 @@ def session(creds):
 def clean():
     """Fresh servers for each test; afterwards, no request a test did not mean to be wrong was rejected."""
     requests.post(FRONT + "/_front/reset?servers=true").raise_for_status()
-    requests.post(FRONT + "/_standin/config", json={"opPendingSeconds": 0.03, "opRunningSeconds": 0.07}).raise_for_status()
+    requests.post(FRONT + "/_standin/config", json={"opPendingSeconds": 0.03, "opRunningSeconds": 0.07, "waitSeconds": 120}).raise_for_status()
     requests.post(FRONT + "/_front/config", json={"requireToken": True}).raise_for_status()
     yield
     left = violations()
@@ -415,6 +415,13 @@ def test_operation_that_fails_and_injected_faults(compute):
     op = compute.globalOperations().wait(project=PROJECT, operation=op["name"]).execute()
     assert op["status"] == "DONE" and op["error"]["errors"][0]["code"] == "QUOTA_EXCEEDED" and op["httpErrorStatusCode"] == 403
     fails(compute.networks().get(project=PROJECT, network="net-q"), 404)
+    # an operation that never ends: wait answers it unfinished after waitSeconds (GCP: about 2 minutes)
+    requests.post(FRONT + "/_standin/config", json={"waitSeconds": 0.3})
+    requests.post(FRONT + "/_standin/op-faults", json={"methodId": "compute.networks.insert", "hang": True})
+    op = compute.networks().insert(project=PROJECT, body={"name": "net-h", "autoCreateSubnetworks": False}).execute()
+    op = compute.globalOperations().wait(project=PROJECT, operation=op["name"]).execute()
+    assert op["status"] == "RUNNING"
+    requests.post(FRONT + "/_standin/config", json={"waitSeconds": 120})
     for reason, code in (("rateLimitExceeded", 429), ("backendError", 503), ("resourceNotReady", 400)):
         requests.post(FRONT + "/_front/faults", json={"methodId": "compute.networks.list", "reason": reason, "count": 2}).raise_for_status()
         for _ in range(2):
