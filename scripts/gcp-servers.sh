@@ -18,7 +18,8 @@ SERVERS="front standin gcplocal gcs token"
 install() {
     local stamp
     stamp=$venv/.installed-$(sha256sum "$req" | cut -c1-16)
-    if [ -f "$stamp" ] && "$py" -c 'import googleapiclient, gcplocal, gcp_storage_emulator, google.cloud.storage, pytest' 2>/dev/null; then
+    # The stamp is written only after a complete install of exactly requirements.txt.
+    if [ -f "$stamp" ] && [ -x "$py" ] && [ -x "$venv/bin/gcplocal" ] && [ -x "$venv/bin/gcp-storage-emulator" ]; then
         return 0
     fi
     [ -x "$py" ] || python3 -m venv "$venv"
@@ -28,12 +29,18 @@ install() {
     touch "$stamp"
 }
 
+alive() {  # a zombie (dead, not yet reaped by whoever inherited it) is not alive
+    local state
+    state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    [ -n "$state" ] && [ "${state#Z}" = "$state" ]
+}
+
 running() {  # any server of DIR still alive?
     local dir=$1 name pid
     for name in $SERVERS; do
         [ -f "$dir/$name.pid" ] || continue
         pid=$(cat "$dir/$name.pid")
-        kill -0 "$pid" 2>/dev/null && return 0
+        alive "$pid" && return 0
     done
     return 1
 }
@@ -114,7 +121,7 @@ EOF
         name=${c%% *} url=${c#* } ok=
         for _ in $(seq 1 150); do
             if curl -fsS -o /dev/null "$url" 2>/dev/null; then ok=1; break; fi
-            if ! kill -0 "$(cat "$dir/$name.pid")" 2>/dev/null; then break; fi
+            if ! alive "$(cat "$dir/$name.pid")"; then break; fi
             sleep 0.1
         done
         if [ -z "$ok" ]; then
@@ -171,8 +178,8 @@ stop() {
         [ -f "$dir/$name.pid" ] || continue
         pid=$(cat "$dir/$name.pid")
         kill "$pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.05; done
+        alive "$pid" && kill -9 "$pid" 2>/dev/null || true
         rm -f "$dir/$name.pid"
     done
 }
