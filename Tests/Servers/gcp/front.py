@@ -197,6 +197,8 @@ class Front:
     # ── violations, stats, control ──
     def record(self, req, method_id, kind, problems):
         with self.lock:
+            if len(self.violations) >= 10000:
+                del self.violations[:1000]
             self.violations.append({"time": time.time(), "kind": kind, "method": req.method, "path": req.path,
                                     "methodId": method_id, "problems": problems})
         sys.stderr.write(f"VIOLATION {kind} {req.method} {req.path} {method_id}: {'; '.join(problems)}\n")

@@ -54,9 +54,24 @@ class Request:
         self.query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         self.query_all = parse_qs(parts.query, keep_blank_values=True)
         self.headers = handler.headers
-        n = int(handler.headers.get("Content-Length") or 0)
-        self.raw_body = handler.rfile.read(n) if n else b""
+        if "chunked" in (handler.headers.get("Transfer-Encoding") or "").lower():
+            self.raw_body = self._read_chunked(handler.rfile)
+        else:
+            n = int(handler.headers.get("Content-Length") or 0)
+            self.raw_body = handler.rfile.read(n) if n else b""
         self._json = None
+
+    @staticmethod
+    def _read_chunked(f):
+        out = []
+        while True:
+            size = int(f.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while f.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(out)
+            out.append(f.read(size))
+            f.readline()
 
     def json(self):
         if self._json is None:

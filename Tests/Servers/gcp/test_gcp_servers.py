@@ -165,6 +165,15 @@ def test_network_subnetwork_firewall_insert_get_delete(compute):
         "name": "other", "network": net, "ipCidrRange": "10.42.8.0/24"}), 400, "invalid")
     fails(compute.subnetworks().insert(project=PROJECT, region=REGION, body={
         "name": "other", "network": f"{C}/global/networks/nope", "ipCidrRange": "10.50.0.0/24"}), 404, "notFound")
+    run(compute, compute.subnetworks().setPrivateIpGoogleAccess(project=PROJECT, region=REGION, subnetwork="net-sub",
+                                                                body={"privateIpGoogleAccess": False}))
+    s2 = compute.subnetworks().get(project=PROJECT, region=REGION, subnetwork="net-sub").execute()
+    assert s2["privateIpGoogleAccess"] is False and s2["fingerprint"] != s["fingerprint"]
+    fails(compute.subnetworks().patch(project=PROJECT, region=REGION, subnetwork="net-sub", body={
+        "ipCidrRange": "10.42.0.0/19", "fingerprint": s["fingerprint"]}), 412, "conditionNotMet")
+    run(compute, compute.subnetworks().patch(project=PROJECT, region=REGION, subnetwork="net-sub", body={
+        "ipCidrRange": "10.42.0.0/19", "fingerprint": s2["fingerprint"]}))  # a range only grows
+    assert compute.subnetworks().get(project=PROJECT, region=REGION, subnetwork="net-sub").execute()["ipCidrRange"] == "10.42.0.0/19"
 
     # firewalls are gcplocal's
     fw = {"name": "allow-maif", "network": net, "direction": "INGRESS", "priority": 900,
