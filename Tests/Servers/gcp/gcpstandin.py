@@ -237,6 +237,7 @@ class State:
         self.changes = {}      # (project, zone name) → {id: [change, t0, applied]}
         self.policies = {}     # project → {id: policy}
         self.channels = {}     # project → {id: channel}
+        self.ig_members = {}   # (project, zone, group name) → [instance self links] (unmanaged instance groups)
         self.calls = 0
 
     def coll(self, project, scope, coll):
@@ -759,6 +760,12 @@ class Instances(Collection):
                     disk["users"].remove(res["selfLink"])
                 if d.get("autoDelete"):
                     ctx.st.coll(r.project, r.scope, "disks").pop(r.name, None)
+            for (project, zone, group), members in ctx.st.ig_members.items():
+                if res["selfLink"] in members:
+                    members.remove(res["selfLink"])
+                    g = ctx.st.get(Ref(project, f"zones/{zone}", "instanceGroups", group))
+                    if g is not None:
+                        g["size"] = len(members)
         op.effects["DONE"].append(gone)
 
     def set_metadata(self, ctx, res, body, req):
@@ -1143,8 +1150,10 @@ class BackendServices(Collection):
             if r.scope.startswith("regions/"):
                 if ctx.st.get(Ref(r.project, r.scope, "instanceGroupManagers", r.name)) is None:
                     raise not_found(r.path)
-            else:
-                raise not_found(r.path + " (the stand-in models regional managed instance groups only)")
+            elif ctx.st.get(r) is None:  # an unmanaged zonal group
+                raise not_found(r.path)
+            elif ctx.region and scope_of(r.scope) != ctx.region:
+                raise bad(f, b.get("group"), f"The instance group must be in region {ctx.region}.")
             b["group"] = r.url
             b.setdefault("balancingMode", "CONNECTION" if ctx.region else "UTILIZATION")
             b.setdefault("capacityScaler", 1)
@@ -1201,6 +1210,103 @@ class ForwardingRules(Collection):
     verbs = {"setLabels": lambda self, *a: set_labels(self, *a)}
 
 
+class ZonalInstanceGroups(Collection):
+    """Unmanaged zonal instance groups (added with the gcp provider, which puts named instances behind a backend
+    service with them): insert/get/list/delete, addInstances, removeInstances, listInstances, setNamedPorts, as the
+    Compute Engine reference describes them. Members are instances of the group's zone (and network, when the group
+    names one); a deleted instance leaves its groups; a group a backend service uses cannot be deleted."""
+    name, kind, scope_kind = "instanceGroups", "compute#instanceGroup", "zones"
+    patchable = False
+    ref_fields = ("backends.group",)
+
+    def build(self, ctx, body):
+        res = base_resource(self, ctx, body)
+        if res.get("network"):
+            r, _ = ctx.existing(res["network"], "resource.network", {"networks"})
+            res["network"] = r.url
+        for i, p in enumerate(res.get("namedPorts") or []):
+            if not isinstance(p.get("port"), int) or not 1 <= p["port"] <= 65535:
+                raise bad(f"resource.namedPorts[{i}].port", p.get("port"), "Must be between 1 and 65535.")
+        res["size"] = 0
+        res["fingerprint"] = fingerprint(res.get("namedPorts") or [])
+        return res
+
+    def members(self, ctx, res):
+        return ctx.st.ig_members.setdefault((ctx.project, ctx.zone, res["name"]), [])
+
+    def inserted(self, ctx, res):
+        ctx.st.ig_members[(ctx.project, ctx.zone, res["name"])] = []
+
+    def on_delete(self, ctx, res, op):
+        op.effects["DONE"].append(lambda: ctx.st.ig_members.pop((ctx.project, ctx.zone, res["name"]), None))
+
+    def instances_of(self, ctx, res, body, field="instances"):
+        refs = []
+        for i, item in enumerate(body.get(field) or []):
+            f = f"{field}[{i}].instance"
+            r, inst = ctx.existing((item or {}).get("instance", ""), f, {"instances"})
+            if r.scope != ctx.scope:
+                raise bad(f, item.get("instance"), f"The instance must be in the group's zone {ctx.zone}.")
+            nets = [n.get("network") for n in inst.get("networkInterfaces", [])]
+            if res.get("network") and res["network"] not in nets:
+                raise bad(f, item.get("instance"), "The instance is not in the instance group's network.")
+            refs.append(r.url)
+        if not refs:
+            raise bad(field, "", "At least one instance must be given.")
+        return refs
+
+    def add_instances(self, ctx, res, body, req):
+        refs = self.instances_of(ctx, res, body)
+        members = self.members(ctx, res)
+        for url in refs:
+            if url in members:
+                raise APIError(400, "memberAlreadyExists", f"The resource '{url}' is already a member of "
+                               f"'{ctx.ref(res['name']).path}'")
+
+        def done():
+            members.extend(u for u in refs if u not in members)
+            res["size"] = len(members)
+        return "compute.instanceGroups.addInstances", done
+
+    def remove_instances(self, ctx, res, body, req):
+        refs = self.instances_of(ctx, res, body)
+        members = self.members(ctx, res)
+        for url in refs:
+            if url not in members:
+                raise APIError(400, "memberNotFound", f"The resource '{url}' is not a member of '{ctx.ref(res['name']).path}'")
+
+        def done():
+            for u in refs:
+                if u in members:
+                    members.remove(u)
+            res["size"] = len(members)
+        return "compute.instanceGroups.removeInstances", done
+
+    def list_instances(self, ctx, res, body, req):
+        state = (body or {}).get("instanceState", "ALL")
+        if state not in ("ALL", "RUNNING"):
+            raise bad("instanceState", state, "Must be ALL or RUNNING.")
+        out = []
+        for url in self.members(ctx, res):
+            inst = ctx.st.get(parse_ref(url, ctx.project, "instance")) or {}
+            if state == "ALL" or inst.get("status") == "RUNNING":
+                out.append({"instance": url, "status": inst.get("status", "RUNNING")})
+        return Response(200, {"kind": "compute#instanceGroupsListInstances", **({"items": out} if out else {})})
+
+    def set_named_ports(self, ctx, res, body, req):
+        if body.get("fingerprint") is not None and body["fingerprint"] != res["fingerprint"]:
+            raise APIError(412, "conditionNotMet", "Supplied fingerprint does not match current instance group fingerprint.")
+        ports = body.get("namedPorts") or []
+
+        def done():
+            res["namedPorts"] = ports
+            res["fingerprint"] = fingerprint(ports)
+        return "compute.instanceGroups.setNamedPorts", done
+
+    verbs = {"addInstances": add_instances, "removeInstances": remove_instances, "listInstances": list_instances,
+             "setNamedPorts": set_named_ports}
+
+
 COLLECTIONS = {"networks": Networks(), "subnetworks": Subnetworks(), "disks": Disks(), "instances": Instances(),
                "instanceTemplates": InstanceTemplates()}
 REGIONAL = {"instanceGroupManagers": RegionInstanceGroupManagers(), "autoscalers": RegionAutoscalers(),
@@ -1208,7 +1314,7 @@ REGIONAL = {"instanceGroupManagers": RegionInstanceGroupManagers(), "autoscalers
             "forwardingRules": ForwardingRules(), "subnetworks": COLLECTIONS["subnetworks"]}
 GLOBAL = {"networks": COLLECTIONS["networks"], "instanceTemplates": COLLECTIONS["instanceTemplates"],
           "healthChecks": HealthChecks("global"), "backendServices": BackendServices("global")}
-ZONAL = {"instances": COLLECTIONS["instances"], "disks": COLLECTIONS["disks"]}
+ZONAL = {"instances": COLLECTIONS["instances"], "disks": COLLECTIONS["disks"], "instanceGroups": ZonalInstanceGroups()}
 
 
 def collection_for(scope, coll):

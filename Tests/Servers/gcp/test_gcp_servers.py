@@ -384,6 +384,37 @@ def test_health_check_backend_service_forwarding_rule(compute):
     run(compute, compute.regionHealthChecks().delete(project=PROJECT, region=REGION, healthCheck="maif-hc"))
 
 
+def test_unmanaged_instance_group_behind_a_backend_service(compute):
+    net, sub = network(compute)
+    run(compute, compute.instances().insert(project=PROJECT, zone=ZONE, body=instance_body("node-1", sub)))
+    run(compute, compute.instances().insert(project=PROJECT, zone=ZONE, body=instance_body("node-2", sub)))
+    run(compute, compute.instanceGroups().insert(project=PROJECT, zone=ZONE, body={"name": "maif-a", "network": net}))
+    g = f"{C}/zones/{ZONE}/instanceGroups/maif-a"
+    i1, i2 = f"{C}/zones/{ZONE}/instances/node-1", f"{C}/zones/{ZONE}/instances/node-2"
+    run(compute, compute.instanceGroups().addInstances(project=PROJECT, zone=ZONE, instanceGroup="maif-a",
+                                                       body={"instances": [{"instance": i1}, {"instance": i2}]}))
+    fails(compute.instanceGroups().addInstances(project=PROJECT, zone=ZONE, instanceGroup="maif-a",
+                                                body={"instances": [{"instance": i1}]}), 400, "memberAlreadyExists")
+    members = compute.instanceGroups().listInstances(project=PROJECT, zone=ZONE, instanceGroup="maif-a",
+                                                     body={"instanceState": "ALL"}).execute()
+    assert [m["instance"] for m in members["items"]] == [i1, i2]
+    assert compute.instanceGroups().get(project=PROJECT, zone=ZONE, instanceGroup="maif-a").execute()["size"] == 2
+    run(compute, compute.instanceGroups().removeInstances(project=PROJECT, zone=ZONE, instanceGroup="maif-a",
+                                                          body={"instances": [{"instance": i2}]}))
+    run(compute, compute.regionHealthChecks().insert(project=PROJECT, region=REGION, body={
+        "name": "hc", "type": "TCP", "tcpHealthCheck": {"port": 8080}}))
+    run(compute, compute.regionBackendServices().insert(project=PROJECT, region=REGION, body={
+        "name": "bs", "loadBalancingScheme": "EXTERNAL", "protocol": "TCP", "healthChecks": [f"{C}/regions/{REGION}/healthChecks/hc"],
+        "backends": [{"group": g, "balancingMode": "CONNECTION"}]}))
+    fails(compute.instanceGroups().delete(project=PROJECT, zone=ZONE, instanceGroup="maif-a"), 400, "resourceInUseByAnotherResource")
+    # an instance deleted leaves its group
+    run(compute, compute.instances().delete(project=PROJECT, zone=ZONE, instance="node-1"))
+    assert "items" not in compute.instanceGroups().listInstances(project=PROJECT, zone=ZONE, instanceGroup="maif-a",
+                                                                 body={"instanceState": "ALL"}).execute()
+    run(compute, compute.regionBackendServices().delete(project=PROJECT, region=REGION, backendService="bs"))
+    run(compute, compute.instanceGroups().delete(project=PROJECT, zone=ZONE, instanceGroup="maif-a"))
+
+
 def test_request_id_makes_a_retried_insert_create_once(compute):
     rid = str(uuid.uuid4())
     body = {"name": "net-a", "autoCreateSubnetworks": False}
