@@ -51,7 +51,11 @@ let package = Package(
         .target(name: "AWSProvider", dependencies: [
             "ProviderKit", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"),
         ], path: "providers/aws"),
-        .target(name: "GCPProvider", dependencies: ["ProviderKit"], path: "providers/gcp"),
+        // Google's REST APIs (Compute Engine v1, Cloud Storage, Cloud DNS, Cloud Monitoring) with OAuth 2.0 (JWT RS256).
+        .target(name: "GCPProvider", dependencies: [
+            "ProviderKit", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ], path: "providers/gcp"),
         .target(name: "AzureProvider", dependencies: ["ProviderKit"], path: "providers/azure"),
         .target(name: "KubernetesProvider", dependencies: ["ProviderKit"], path: "providers/kubernetes"),
         // Docker Engine API v1.41 over a unix socket or TCP with TLS client certificates.
@@ -96,6 +100,12 @@ let package = Package(
         .testTarget(name: "AWSUnitTests", dependencies: ["AWSProvider", "ProviderKit"]),
         // Against moto's server on loopback (scripts/moto.sh, started by scripts/test.sh); checked with the AWS CLI.
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWSProvider", "ProviderKit", "maifctl", "TestSupport"]),
+        .testTarget(name: "GCPUnitTests", dependencies: [
+            "GCPProvider", "ProviderKit", .product(name: "_CryptoExtras", package: "swift-crypto"), .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Against the local GCP servers (scripts/gcp-servers.sh, started by scripts/test.sh): requests checked against
+        // Google's discovery documents; end to end through the built maifctl, checked with Google's Python clients.
+        .testTarget(name: "GCPIntegrationTests", dependencies: ["GCPProvider", "ProviderKit", "maifctl", "TestSupport"]),
         .testTarget(name: "SwarmUnitTests", dependencies: ["SwarmProvider", "ProviderKit"]),
         // Against a real dockerd swarm (scripts/dockerd.sh, started by scripts/test.sh), through the built maifctl;
         // checked with the docker CLI.
