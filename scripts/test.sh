@@ -10,8 +10,14 @@ stop_servers() {
     bash scripts/moto.sh stop .build/moto.pid
     bash scripts/moto.sh stop .build/moto-auth.pid
     bash scripts/dockerd.sh stop "$PWD/.build/dockerd"
+    bash scripts/gcp-servers.sh stop "$PWD/.build/gcp-servers"
 }
 trap stop_servers EXIT
+# The gcp provider's integration tests talk to the local GCP servers (Tests/Servers/gcp/README.md), started in the
+# background while the others start; stopped by their PIDs in the trap.
+bash scripts/gcp-servers.sh stop "$PWD/.build/gcp-servers"   # what a run killed before its trap left behind
+bash scripts/gcp-servers.sh start "$PWD/.build/gcp-servers" >/dev/null &
+gcp_servers=$!
 # The AWS provider's integration tests talk to moto's server on loopback; a second one checks signatures.
 bash scripts/moto.sh start .build/moto.port .build/moto.pid
 bash scripts/moto.sh start .build/moto-auth.port .build/moto-auth.pid INITIAL_NO_AUTH_ACTION_COUNT=3
@@ -20,4 +26,6 @@ export MOTO_ENDPOINT="http://127.0.0.1:$(cat .build/moto.port)" MOTO_AUTH_ENDPOI
 bash scripts/dockerd.sh stop "$PWD/.build/dockerd"   # what a run killed before its trap left behind
 DOCKER_TEST_HOST="$(bash scripts/dockerd.sh start "$PWD/.build/dockerd")"
 export DOCKER_TEST_HOST
+wait "$gcp_servers"
+export GCP_SERVERS_DIR="$PWD/.build/gcp-servers"
 swift test --skip-build
