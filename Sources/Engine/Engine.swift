@@ -124,7 +124,7 @@ public struct Engine: Sendable {
                     throw error
                 }
             }
-            var needed: Set<String> = ["local"]
+            var needed: Set<String> = []
             for resource in expansion.resources { needed.insert(resource.address.provider) }
             for address in recorded.resources.keys { needed.insert(address.provider) }
             let setup = ProviderSetup.configure(stack: stack, needed: needed, engine: self)
