@@ -26,11 +26,11 @@ extension GCPIntegration {
 
     @Test func aTokenNearItsEndIsRenewed() async throws {
         let servers = try GCPServers.start()
-        // Tokens of 62 s: the provider renews a token with less than a minute left.
-        try servers.post(servers.token + "/_token/config", ["expiresIn": 62])
+        // Tokens of 61 s: the provider renews a token with less than a minute left.
+        try servers.post(servers.token + "/_token/config", ["expiresIn": 61])
         let gcp = try servers.provider()
         try await anyCall(gcp, project: servers.project)
-        try await Task.sleep(nanoseconds: 2_500_000_000)
+        try await Task.sleep(nanoseconds: 1_200_000_000)
         try await anyCall(gcp, project: servers.project)
         #expect(try servers.tokenStats()["jwt_bearer"] == 2)
         try servers.expectNoViolations()

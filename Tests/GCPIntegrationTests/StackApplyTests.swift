@@ -4,6 +4,9 @@
 /// drift that apply repairs; destroy leaves nothing.
 
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import TestSupport
 import Testing
 
@@ -140,6 +143,38 @@ extension GCPIntegration {
         try servers.expectNoViolations()
     }
 
+    @Test func anApplyKilledMidwayIsFinishedByTheNextWithoutDuplicates() throws {
+        let servers = try GCPServers.start()
+        let run = try GCPStackRun(servers)
+        defer { run.remove() }
+        // Slower operations (0.6 s each) so the kill lands while GCP is still creating things.
+        try servers.post("/_standin/config", ["opPendingSeconds": 0.2, "opRunningSeconds": 0.4])
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in ["MAIFCTL_GCP_ENDPOINT": servers.front, "GOOGLE_APPLICATION_CREDENTIALS": servers.serviceAccountKey, "HOME": run.work,
+                       "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AZURE_CLIENT_SECRET": "unused"] { environment[k] = v }
+        let apply = try RunningProcess(try MaifctlBinary.locate(),
+                                       [ "apply", run.stack("multi-cloud"), "--target", "gcp", "--state", run.work + "/state", "--no-color", "--auto-approve"],
+                                       environment: environment, in: run.work)
+        // Killed once the instances are being made: some resources are done, some mid-operation, some not begun.
+        let deadline = Date().addingTimeInterval(60)
+        while apply.isRunning, (try servers.stats()["compute.instances.insert"] ?? 0) < 2, Date() < deadline { usleep(20_000) }
+        #expect(apply.kill(SIGKILL), "the apply ended before it could be killed")
+        _ = apply.wait(timeout: 10)
+        try servers.post("/_standin/config", ["opPendingSeconds": 0.03, "opRunningSeconds": 0.07])
+
+        let again = try run.maifctl("apply", run.stack("multi-cloud"), ["--target", "gcp", "--auto-approve"])
+        try #require(again.status == 0, "\(again)")
+        #expect(try inventory(servers, project: "maif-multi-cloud") == [
+            "networks": 1, "subnetworks": 1, "firewalls": 4, "instances": 3, "disks": 3, "instanceGroups": 3,
+            "instanceTemplates": 1, "regionInstanceGroupManagers": 1, "regionAutoscalers": 1, "regionHealthChecks": 1,
+            "regionBackendServices": 1, "forwardingRules": 1, "alertPolicies": 2, "buckets": 1,
+        ], "everything once: what the killed run made was adopted, not made again")
+        #expect(try run.maifctl("plan", run.stack("multi-cloud"), ["--target", "gcp", "--detailed-exitcode"]).status == 0)
+        #expect(try run.maifctl("destroy", run.stack("multi-cloud"), ["--target", "gcp", "--auto-approve"]).status == 0)
+        #expect(try inventory(servers, project: "maif-multi-cloud") == [:])
+        try servers.expectNoViolations()
+    }
+
     @Test func productionStackAppliesToMotoAndGCSAtOnce() throws {
         let servers = try GCPServers.start()
         guard let moto = ProcessInfo.processInfo.environment["MOTO_ENDPOINT"] else {
@@ -177,10 +212,11 @@ extension GCPIntegration {
         let noop = try run.maifctl("plan", unprotected, ["--detailed-exitcode"], environment: aws)
         #expect(noop.status == 0, "\(noop)")
 
+        // Versioning turned off with google-cloud-storage: the apply's refresh sees it and repairs exactly that.
         _ = try servers.google([["bucket", "versioning", "maif-backups-tertiary", "off"]])
-        let drift = try run.maifctl("plan", unprotected, ["--detailed-exitcode"], environment: aws)
-        #expect(drift.status == 2 && drift.all.contains("gcp.bucket.maif-backups-tertiary"), "\(drift)")
-        #expect(try run.maifctl("apply", unprotected, ["--auto-approve"], environment: aws).status == 0)
+        let repair = try run.maifctl("apply", unprotected, ["--auto-approve"], environment: aws)
+        #expect(repair.status == 0 && repair.all.contains("gcp.bucket.maif-backups-tertiary") && repair.all.contains("0 to add, 1 to change, 0 to destroy"),
+                "\(repair)")
         #expect((try servers.google([["bucket", "get", "maif-backups-tertiary"]]).first as? [String: Any])?.at("versioning.enabled") as? Bool == true)
 
         let destroy = try run.maifctl("destroy", unprotected, ["--auto-approve"], environment: aws)
