@@ -11,6 +11,7 @@ stop_servers() {
     bash scripts/moto.sh stop .build/moto-auth.pid
     bash scripts/dockerd.sh stop "$PWD/.build/dockerd"
     bash scripts/gcp-servers.sh stop "$PWD/.build/gcp-servers"
+    bash scripts/moto.sh stop .build/moto-gcp.pid
 }
 trap stop_servers EXIT
 # The gcp provider's integration tests talk to the local GCP servers (Tests/Servers/gcp/README.md), started in the
@@ -18,6 +19,10 @@ trap stop_servers EXIT
 bash scripts/gcp-servers.sh stop "$PWD/.build/gcp-servers"   # what a run killed before its trap left behind
 bash scripts/gcp-servers.sh start "$PWD/.build/gcp-servers" >/dev/null &
 gcp_servers=$!
+# production.yaml's AWS part, for the gcp suite's run of the whole stack: a moto of its own, since the AWS suite resets
+# its moto while the two suites run side by side.
+bash scripts/moto.sh start .build/moto-gcp.port .build/moto-gcp.pid &
+gcp_moto=$!
 # The AWS provider's integration tests talk to moto's server on loopback; a second one checks signatures.
 bash scripts/moto.sh start .build/moto.port .build/moto.pid
 bash scripts/moto.sh start .build/moto-auth.port .build/moto-auth.pid INITIAL_NO_AUTH_ACTION_COUNT=3
@@ -27,5 +32,6 @@ bash scripts/dockerd.sh stop "$PWD/.build/dockerd"   # what a run killed before 
 DOCKER_TEST_HOST="$(bash scripts/dockerd.sh start "$PWD/.build/dockerd")"
 export DOCKER_TEST_HOST
 wait "$gcp_servers"
-export GCP_SERVERS_DIR="$PWD/.build/gcp-servers"
+wait "$gcp_moto"
+export GCP_SERVERS_DIR="$PWD/.build/gcp-servers" GCP_MOTO_ENDPOINT="http://127.0.0.1:$(cat .build/moto-gcp.port)"
 swift test --skip-build

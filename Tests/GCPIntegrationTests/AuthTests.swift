@@ -49,6 +49,7 @@ extension GCPIntegration {
                 && text.contains("clouds.gcp.credentials (file \(servers.wrongSignatureKey))") && !text.contains(pem)
         }
         #expect(try servers.tokenStats()["rejected"] == 1)
+        try servers.expectNoViolations()
     }
 
     @Test func authorizedUserRefreshTokenAtTheOverriddenTokenEndpoint() async throws {

@@ -119,16 +119,14 @@ enum ComputeKinds {
             }
         })
 
-    /// Attached disks as configured: `initialize_params` from what the disk is now (its size), the image and type it was
-    /// made from being the configuration's (Compute reports the resolved image, and neither changes in place).
+    /// Attached disks as Compute reports them: boot, auto_delete, device_name. `initialize_params` are what the disk was
+    /// made from and are not reported back (Compute answers the resolved image, and a boot disk grown by hand is not a
+    /// reason to replace the node), so they keep the configured values.
     static func attachedDisks(_ value: AttributeValue?) -> AttributeValue {
         .list((value?.listValue ?? []).map { item in
             guard let d = item.mapValue else { return item }
             var out: [String: AttributeValue] = [:]
             for (key, field) in [("boot", "boot"), ("auto_delete", "autoDelete"), ("device_name", "deviceName")] { out[key] = d[field] }
-            var params: [String: AttributeValue] = [:]
-            if let size = d["diskSizeGb"].flatMap({ $0.intValue }) { params["disk_size_gb"] = .int(size) }
-            out["initialize_params"] = .map(params)
             return .map(out.compactMapValues { $0 })
         })
     }

@@ -24,9 +24,8 @@ if not DIR or not os.path.exists(os.path.join(DIR, "servers.json")):
 S = json.load(open(os.path.join(DIR, "servers.json")))
 
 import google.oauth2.service_account  # noqa: E402
-from google.cloud import storage  # noqa: E402
-from googleapiclient import discovery  # noqa: E402
-from googleapiclient.errors import HttpError  # noqa: E402
+
+# google-api-python-client and google-cloud-storage are imported when first used: each takes a while to load.
 
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 PATHS = {"compute": "/compute/v1/", "dns": "/", "monitoring": "/", "storage": "/storage/v1/"}
@@ -45,6 +44,7 @@ def credentials():
 
 def service(api, version):
     # Building a client from its discovery document takes a while (compute's is 2 MB): once per API in a batch.
+    from googleapiclient import discovery
     key = (api, version)
     if key not in _cache:
         _cache[key] = discovery.build(api, version, credentials=credentials(), cache_discovery=False,
@@ -53,6 +53,7 @@ def service(api, version):
 
 
 def call(api, version, resource, method, args="{}", body=None):
+    from googleapiclient.errors import HttpError
     service_ = service(api, version)
     target = service_
     for part in resource.split("."):
@@ -75,6 +76,7 @@ def call(api, version, resource, method, args="{}", body=None):
 
 
 def bucket(verb, *args):
+    from google.cloud import storage
     if "storage" not in _cache:
         _cache["storage"] = storage.Client(project=S["project"], credentials=credentials(), client_options={"api_endpoint": S["front"]})
     client = _cache["storage"]
