@@ -107,7 +107,7 @@ gcp)
         plan) (cd "$work" && HOME="$work" row "plan (no-op)" plan "${args[@]}" --detailed-exitcode) ;;
         destroy) (cd "$work" && HOME="$work" row "destroy" destroy "${args[@]}" --auto-approve) ;;
         esac
-        echo "front: $(front_calls) API calls; by method: $(curl -fsS "$front/_front/stats" | python3 -c 'import json,sys; d=json.load(sys.stdin)["byMethod"]; print(", ".join(f"{k.split(".",1)[1]} {v}" for k,v in sorted(d.items())))')"
+        echo "front: $(front_calls) API calls; by method: $(curl -fsS "$front/_front/stats" | python3 -c 'import json,sys; d=json.load(sys.stdin)["byMethod"]; print(", ".join(k.partition(chr(46))[2] + " " + str(v) for k,v in sorted(d.items())))')"
     done
     ;;
 *) echo "unknown provider '$provider' (aws, onprem, swarm, gcp)" >&2; exit 2 ;;

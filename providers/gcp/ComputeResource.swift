@@ -145,7 +145,8 @@ struct ComputeResource: GCPProvider.Resource {
             throw ProviderError(address: context.address, call: "compute.\(spec.method).get", message: "\(name) was created but is not there")
         }
         if spec.settleAfterInsert {
-            try await spec.change(self, context, object, try await state(object).attributes, config)
+            // A new object holds only what its insert said (an instance group no members): no need to list them.
+            try await spec.change(self, context, object, APIForm.attributes(object.json), config)
             object = try await get(object.path) ?? object
         }
         return try await state(object)
