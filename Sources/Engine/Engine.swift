@@ -117,7 +117,7 @@ public struct Engine: Sendable {
                     }
                 }
                 do {
-                    if lock != nil { try store.checkRemote() }
+                    if lock != nil { try store.checkRemote(notice: { onNotice("Note: \($0)") }) }
                     recorded = try store.load()
                 } catch {
                     if let lock { store.releaseLock(lock) }
