@@ -159,8 +159,7 @@ public struct GCPClient: Sendable {
         var attempt = 0
         var refreshedToken = false
         while true {
-            let token: String
-            do { token = try await tokens.token() }
+            let token = try await tokens.token()
             let outcome: (status: Int, body: [UInt8])
             do {
                 outcome = try await send(api, method, path, query: query, body: body, token: token, name: name, timeout: timeout)
@@ -226,8 +225,7 @@ public struct GCPClient: Sendable {
 
     /// RFC 3986 unreserved characters stay; everything else is percent-encoded (a path segment or a query part).
     static func encode(_ s: String) -> String {
-        var allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
-        allowed.remove(charactersIn: "")
+        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
         return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
     }
 }

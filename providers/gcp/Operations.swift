@@ -36,10 +36,12 @@ extension GCPClient {
                 throw ProviderError(address: nil, call: method,
                                     message: "operation \(name) (\(op["operationType"]?.stringValue ?? "?") of \(what)) is still \(op["status"]?.stringValue ?? "?") after \(Int(timeout)) s; it goes on in GCP, and the next apply finds what it made")
             }
-            // operations.wait answers at DONE or after up to two minutes; the call's own timeout must outlast that.
+            // operations.wait answers at DONE or after up to two minutes; the call's own timeout must outlast that. A wait
+            // that times out on this side is simply asked again (here, not by the client's retries, which would each wait
+            // as long again past the deadline).
             do {
                 op = try await call(.compute, .POST, "projects/\(project)/\(scope)/operations/\(name)/wait", name: method,
-                                    timeout: min(remaining, 125) + 5)
+                                    idempotent: false, timeout: min(remaining, 125) + 5)
             } catch let error as ProviderError where error.message.contains("deadline") || error.message.contains("Timeout") {
                 continue
             }
