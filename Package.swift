@@ -52,7 +52,11 @@ let package = Package(
         .target(name: "AWSProvider", dependencies: [
             "ProviderKit", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"),
         ], path: "providers/aws"),
-        .target(name: "GCPProvider", dependencies: ["ProviderKit"], path: "providers/gcp"),
+        // Google's REST APIs (Compute Engine v1, Cloud Storage, Cloud DNS, Cloud Monitoring) with OAuth 2.0 (JWT RS256).
+        .target(name: "GCPProvider", dependencies: [
+            "ProviderKit", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ], path: "providers/gcp"),
         // Azure Resource Manager over AsyncHTTPClient; client assertions signed RS256 with _CryptoExtras.
         .target(name: "AzureProvider", dependencies: [
             "ProviderKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -106,6 +110,12 @@ let package = Package(
         .testTarget(name: "AWSUnitTests", dependencies: ["AWSProvider", "ProviderKit"]),
         // Against moto's server on loopback (scripts/moto.sh, started by scripts/test.sh); checked with the AWS CLI.
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWSProvider", "ProviderKit", "maifctl", "TestSupport"]),
+        .testTarget(name: "GCPUnitTests", dependencies: [
+            "GCPProvider", "ProviderKit", .product(name: "_CryptoExtras", package: "swift-crypto"), .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Against the local GCP servers (scripts/gcp-servers.sh, started by scripts/test.sh): requests checked against
+        // Google's discovery documents; end to end through the built maifctl, checked with Google's Python clients.
+        .testTarget(name: "GCPIntegrationTests", dependencies: ["GCPProvider", "ProviderKit", "maifctl", "TestSupport"]),
         .testTarget(name: "SwarmUnitTests", dependencies: ["SwarmProvider", "ProviderKit"]),
         // The azure provider without a server: names, shapes, settings, retries, the client assertion.
         .testTarget(name: "AzureUnitTests", dependencies: [

@@ -2,7 +2,7 @@
 # Provider round trips against the real local servers the tests use: how long apply, a no-op plan and destroy
 # take, and what they cost (API calls, ssh connections per host).
 #
-#   bench/providers/run.sh [aws] [onprem] [swarm] [azure]     # default: all four
+#   bench/providers/run.sh [aws] [onprem] [swarm] [azure] [gcp]     # default: all five
 #
 # aws: stacks/production.yaml and stacks/multi-region.yaml (--target aws) against moto (scripts/moto.sh).
 # onprem: the on-prem part of stacks/hybrid.yaml against four sshd hosts (scripts/sshd-hosts.sh), through an
@@ -10,12 +10,14 @@
 # swarm: stacks/swarm.yaml (--target swarm) against the two-node swarm of scripts/dockerd.sh.
 # azure: the azure part of stacks/multi-cloud.yaml (--target azure) against the ARM stand-in (scripts/arm-standin.sh,
 #   operations 0.5 s InProgress, Retry-After 1 s); requests counted by the stand-in as well as by maifctl.
+# gcp: the gcp part of stacks/multi-cloud.yaml (--target gcp) against the local GCP servers (scripts/gcp-servers.sh);
+#   API calls as the provider counts them and as the validating front counts them, per discovery method.
 # MAIFCTL=path times a binary you built (default: a release build in .build-release).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 which=("$@")
-[ ${#which[@]} -gt 0 ] || which=(aws onprem swarm azure)
+[ ${#which[@]} -gt 0 ] || which=(aws onprem swarm azure gcp)
 source "$root/bench/lib.sh"
 bench_maifctl "$root"
 MAIFCTL="$maifctl"
@@ -115,5 +117,27 @@ YAML
     unset AZURE_CLIENT_SECRET
     ;;
 *) echo "unknown provider '$provider' (aws, onprem, swarm, azure)" >&2; exit 2 ;;
+gcp)
+    bash scripts/gcp-servers.sh start "$work/gcp" >/dev/null
+    cleanup+=("bash scripts/gcp-servers.sh stop '$work/gcp'")
+    front=$(sed -n 's/.*"front": "\(.*\)".*/\1/p' "$work/gcp/servers.json")
+    # Operations take as long as on the tests' servers (30 ms pending, 70 ms running).
+    curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' -d '{"opPendingSeconds": 0.03, "opRunningSeconds": 0.07}' "$front/_standin/config"
+    header "gcp: the gcp part of stacks/multi-cloud.yaml → the local GCP servers"
+    args=("$root/stacks/multi-cloud.yaml" --target gcp --state "$work/state-gcp")
+    export MAIFCTL_GCP_ENDPOINT="$front" GOOGLE_APPLICATION_CREDENTIALS="$work/gcp/sa-key.json"
+    export AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench-secret AZURE_CLIENT_SECRET=bench
+    front_calls() { curl -fsS "$front/_front/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
+    for verb in apply plan destroy; do
+        curl -fsS -o /dev/null -X POST "$front/_front/reset"
+        case $verb in
+        apply) (cd "$work" && HOME="$work" row "apply" apply "${args[@]}" --auto-approve) ;;
+        plan) (cd "$work" && HOME="$work" row "plan (no-op)" plan "${args[@]}" --detailed-exitcode) ;;
+        destroy) (cd "$work" && HOME="$work" row "destroy" destroy "${args[@]}" --auto-approve) ;;
+        esac
+        echo "front: $(front_calls) API calls; by method: $(curl -fsS "$front/_front/stats" | python3 -c 'import json,sys; d=json.load(sys.stdin)["byMethod"]; print(", ".join(k.partition(chr(46))[2] + " " + str(v) for k,v in sorted(d.items())))')"
+    done
+    ;;
+*) echo "unknown provider '$provider' (aws, onprem, swarm, gcp)" >&2; exit 2 ;;
 esac
 done

@@ -54,10 +54,15 @@ enum ShippedStacks {
 
     static let environment: [String: String] = {
         let home = NSTemporaryDirectory() + "maifctl-cli-shipped-home-" + UUID().uuidString
-        for file in [".config/gcloud/maif-production.json", ".config/gcloud/maif-hybrid.json", ".ssh/maif_ed25519", ".kube/config"] {
+        for file in [".config/gcloud/maif-production.json", ".config/gcloud/maif-hybrid.json", ".ssh/maif_ed25519", ".ssh/id_ed25519.pub", ".kube/config"] {
             let path = home + "/" + file
             try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try? Data("\(secretValues[2]) for \(file)\n".utf8).write(to: URL(fileURLWithPath: path))
+            // The gcp provider reads its key when it is configured: a service-account key in form, the secret inside it.
+            let text = file.hasPrefix(".config/gcloud/")
+                ? #"{"type": "service_account", "client_email": "stand-in@maif.iam.gserviceaccount.com", "private_key": "-----BEGIN PRIVATE KEY-----\n"#
+                    + secretValues[2] + #"\n-----END PRIVATE KEY-----\n", "token_uri": "http://127.0.0.1:9/token"}"#
+                : "\(secretValues[2]) for \(file)\n"
+            try? Data(text.utf8).write(to: URL(fileURLWithPath: path))
         }
         return [
             "HOME": home, "MAIFCTL_STATE_KEY": "shipped-stack-plans",
