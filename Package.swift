@@ -96,6 +96,7 @@ let package = Package(
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "StackLoader", "StackModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExpansionTests", dependencies: [
             "StackLoader", "StackModel", "Checks", "ProviderKit", "Expansion", "Planning", "StateStore", "Engine", "BuiltinProviders",
+            .product(name: "Yams", package: "Yams"),
         ], resources: [.copy("Snapshots")]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
         // Through the built maifctl: help, colour, validate, plan, apply, graph and state commands.

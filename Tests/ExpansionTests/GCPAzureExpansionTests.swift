@@ -64,7 +64,7 @@ final class GCPExpansionTests: XCTestCase {
         // What GCP cannot do, said at the stack keys: per-node weights and the adaptive strategy of the load balancer,
         // and a 1m node_down alert (Monitoring sees an absent metric after 120 s at the earliest).
         XCTAssertEqual(out.diagnostics.map(\.code), ["gcp-lb-weights-ignored", "gcp-lb-strategy-unsupported", "gcp-alert-duration-raised"])
-        XCTAssertEqual(out.diagnostics.map { $0.location?.line }, [92, 87, 142], "weights.gcp-node-3, strategy, the node_down rule")
+        XCTAssertEqual(out.diagnostics.map { $0.location?.line }, [89, 84, 139], "weights.gcp-node-3, strategy, the node_down rule")
         XCTAssertTrue(out.diagnostics.allSatisfy { $0.severity == .warning })
         return (stack, cluster, out.resources)
     }

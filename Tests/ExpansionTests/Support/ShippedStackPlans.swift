@@ -33,6 +33,8 @@ enum ShippedStackPlans {
             "AWS_ACCESS_KEY_ID": "AKIDSTANDIN", "AWS_SECRET_ACCESS_KEY": "stand-in",
             "GOOGLE_APPLICATION_CREDENTIALS": home + "/.config/gcloud/maif-production.json",
             "AZURE_CLIENT_SECRET": "stand-in",
+            // What the loader's full-stack fixture interpolates.
+            "BUCKET_SUFFIX": "eu1", "API_TOKEN": "t0ken",
         ]
     }()
 
