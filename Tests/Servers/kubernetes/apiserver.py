@@ -39,6 +39,7 @@ import yaml  # noqa: E402
 import kube_defaults  # noqa: E402
 import kube_fields  # noqa: E402
 import kube_patch  # noqa: E402
+import kube_proto  # noqa: E402
 import kube_openapi  # noqa: E402
 from kube_resources import (ApiError, Resource, VIRTUAL, already_exists, bad_request, builtin_resources,  # noqa: E402
                             conflict, forbidden, invalid, method_not_allowed, namespace_not_found, not_found,
@@ -511,6 +512,8 @@ class Handler(BaseHTTPRequestHandler):
         raise unauthorized()
 
     def authorize(self, verb, res, ns, name, sub=""):
+        if res.plural in VIRTUAL and verb == "create":
+            return  # system:basic-user: every authenticated user may ask what it may do and who it is
         resource = res.plural + ("/" + sub if sub else "")
         if not allowed(self.st.policy, self.user, self.groups, verb, res.group, resource, ns, name):
             raise forbidden(res, name, self.user, verb, ns, sub)
@@ -520,9 +523,12 @@ class Handler(BaseHTTPRequestHandler):
         if not self.body:
             raise bad_request("the request body is empty")
         if "protobuf" in ctype:
-            raise ApiError(415, "UnsupportedMediaType",
-                           "the body of the request was in an unknown format - accepted media types include: "
-                           "application/json, application/yaml", {})
+            try:
+                return kube_proto.decode_object(self.body)
+            except kube_proto.ProtoError as e:
+                raise ApiError(415, "UnsupportedMediaType",
+                               "the body of the request was in an unknown format - accepted media types include: "
+                               "application/json, application/yaml (%s)" % e, {})
         try:
             if ctype in ("application/yaml", "application/apply-patch+yaml") and allow_yaml:
                 return yaml.safe_load(self.body.decode())
