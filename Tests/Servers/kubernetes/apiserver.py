@@ -451,6 +451,8 @@ class Handler(BaseHTTPRequestHandler):
             ms = (time.time() - started) * 1000
             if not self.url_path.startswith("/_standin"):
                 with self.st.lock:
+                    if len(self.st.requests) >= 200000:
+                        del self.st.requests[:50000]
                     self.st.requests.append({"method": self.command, "path": self.url_path,
                                              "query": urllib.parse.urlsplit(self.path).query,
                                              "verb": self.verb, "status": self.status_code, "user": self.user,
@@ -1588,6 +1590,8 @@ class Ops:
             raise bad_request("the name of the object (%s) does not match the name on the URL (%s)" % (md.get("name", ""), name))
         if self.res.namespaced and md.get("namespace") and md["namespace"] != ns:
             raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+        if md.get("managedFields") is not None:
+            raise bad_request("metadata.managedFields must be nil")
         cleaned, schema_errs = self.validate_fields(config, for_apply=True, namespace=ns if self.res.namespaced else "", name=name)
         cleaned.setdefault("metadata", {})
         if self.res.namespaced:
@@ -1599,6 +1603,9 @@ class Ops:
             old = self.st.objects.get(self.key(ns, name))
             if old is None and sub:
                 raise not_found(self.res, name)
+            want_rv = cleaned["metadata"].pop("resourceVersion", None)
+            if want_rv and (old is None or want_rv != old["metadata"].get("resourceVersion")):
+                raise conflict(self.res, name)
             live = copy.deepcopy(old) if old is not None else {}
             managers = kube_fields.load_managers(live) if old is not None else []
             live_cmp = copy.deepcopy(live)

@@ -380,9 +380,11 @@ RULE = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "met
 
 def test_crd_is_established_after_a_delay_then_serves_its_kind(server):
     ns = server.namespace()
-    server.kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump(CRD))
+    code, _, body = server.apply("", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/prometheusrules.monitoring.coreos.com", CRD)
+    assert code == 201 and body["status"]["conditions"] == []
     code, _, _ = server.http("GET", "/apis/monitoring.coreos.com/v1/namespaces/%s/prometheusrules" % ns)
     assert code == 404  # not Established yet: a client must wait
+    server.kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump(CRD))
     server.kubectl("wait", "--for=condition=Established", "crd/prometheusrules.monitoring.coreos.com", "--timeout=10s")
     crd = server.get("crd", "prometheusrules.monitoring.coreos.com")
     conds = {c["type"]: c["status"] for c in crd["status"]["conditions"]}
