@@ -433,8 +433,11 @@ class Handler(BaseHTTPRequestHandler):
         self.url_path = u.path
         self.params = {k: v[-1] for k, v in urllib.parse.parse_qs(u.query, keep_blank_values=True).items()}
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-            self.body = self.rfile.read(length) if length else b""
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                self.body = self.read_chunked()
+            else:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.body = self.rfile.read(length) if length else b""
             self.authenticate()
             self.route()
         except ApiError as e:
@@ -459,6 +462,17 @@ class Handler(BaseHTTPRequestHandler):
                                              "ms": round(ms, 2)})
             log("%s %s %s -> %s (%s, %.1f ms)" % (self.user or "-", self.command, self.path, self.status_code,
                                                   self.verb or "-", ms))
+
+    def read_chunked(self):
+        out = b""
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return out
+            out += self.rfile.read(size)
+            self.rfile.readline()
 
     def send_json(self, code, obj, extra=None, content_type=MEDIA_JSON):
         if self.streamed:

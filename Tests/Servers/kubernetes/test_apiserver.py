@@ -295,8 +295,13 @@ def test_edit_with_a_non_interactive_editor(server):
 def test_status_subresource_is_separate_from_the_main_resource(server):
     ns = server.namespace()
     server.kubectl("-n", ns, "apply", "--server-side", "-f", "-", input=stack())
+    p = server.kubectl("-n", ns, "rollout", "status", "sts/maif", "--timeout=1s", check=False)
+    assert p.returncode != 0 and "Waiting for statefulset spec update to be observed" in p.stdout
     server.kubectl("-n", ns, "patch", "sts", "maif", "--subresource=status", "--type=merge", "-p",
-                   '{"status":{"observedGeneration":1,"replicas":3,"readyReplicas":3,"currentRevision":"r1","updateRevision":"r1"}}')
+                   '{"status":{"observedGeneration":1,"replicas":3,"readyReplicas":3,"availableReplicas":3,'
+                   '"currentReplicas":3,"updatedReplicas":3,"currentRevision":"r1","updateRevision":"r1"}}')
+    # kubectl's own rollout check accepts the status the test wrote for the controller
+    assert "roll out complete" in server.kubectl("-n", ns, "rollout", "status", "sts/maif", "--timeout=5s").stdout
     sts = server.get("-n", ns, "sts", "maif", "--show-managed-fields")
     assert sts["status"]["readyReplicas"] == 3 and sts["metadata"]["generation"] == 1
     assert managers(sts)[("kubectl-patch", "Update", "status")]["fieldsV1"]["f:status"]["f:readyReplicas"] == {}
