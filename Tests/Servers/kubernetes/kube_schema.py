@@ -251,7 +251,7 @@ def check(types, value, s, findings, prune_unknown, builtin=True, path="", struc
         if k == "struct":
             for req in rs.get("required", []) or []:
                 if req not in value or value[req] is None:
-                    if req in ("apiVersion", "kind") and builtin:
+                    if req in ("apiVersion", "kind") and not path:
                         continue
                     findings.invalid.append((join_path(path, req), "FieldValueRequired", "Required value"))
         return out
