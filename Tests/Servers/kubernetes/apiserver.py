@@ -1606,7 +1606,8 @@ class Ops:
             raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
         if md.get("managedFields") is not None:
             raise bad_request("metadata.managedFields must be nil")
-        cleaned, schema_errs = self.validate_fields(config, for_apply=True, namespace=ns if self.res.namespaced else "", name=name)
+        # a configuration may be partial: required fields are checked on the merged object below
+        cleaned, _ = self.validate_fields(config, for_apply=True, namespace=ns if self.res.namespaced else "", name=name)
         cleaned.setdefault("metadata", {})
         if self.res.namespaced:
             cleaned["metadata"]["namespace"] = ns
@@ -1638,6 +1639,9 @@ class Ops:
                 where = "%s/%s" % (ns, name) if ns else "/" + name
                 raise bad_request("failed to create typed patch object (%s; %s, Kind=%s): %s" % (
                     where, self.res.group_version, self.res.kind, e))
+            f = Findings()
+            check(self.st.types, merged, self.schema, f, prune_unknown=False, builtin=self.builtin)
+            schema_errs = f.invalid
             if old is None:
                 self._pending_name = name
                 self.namespace_usable(ns)

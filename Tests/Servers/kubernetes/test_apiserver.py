@@ -519,6 +519,24 @@ def test_apply_removes_what_the_manager_no_longer_names_unless_another_owns_it(s
     assert body["data"] == {"x": "1", "z": "3"}  # y removed; z kept because "other" owns it too
 
 
+def test_a_partial_apply_by_another_manager_owns_only_what_it_names(server):
+    ns = server.namespace()
+    assert server.apply(ns, STS, statefulset(), manager="maifctl")[0] == 201
+    partial = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "maif", "annotations": {"team": "db"}}}
+    code, _, body = server.apply(ns, STS, partial, manager="annotator")
+    assert code == 200, body
+    mine = {m["manager"]: m for m in body["metadata"]["managedFields"]}
+    assert mine["annotator"]["fieldsV1"] == {"f:metadata": {"f:annotations": {"f:team": {}}}}
+    assert body["spec"]["replicas"] == 3 and body["metadata"]["generation"] == 1
+    # maifctl applying its full configuration again neither conflicts nor removes the annotation
+    code, _, body = server.apply(ns, STS, statefulset(), manager="maifctl")
+    assert code == 200 and body["metadata"]["annotations"] == {"team": "db"}
+    # a partial configuration that leaves the merged object invalid is refused
+    empty = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "fresh"}, "spec": {"replicas": 1}}
+    code, _, body = server.apply(ns, "/apis/apps/v1/namespaces/{ns}/statefulsets/fresh", empty, manager="maifctl")
+    assert code == 422 and {"reason": "FieldValueRequired", "message": "Required value", "field": "spec.selector"} in body["details"]["causes"]
+
+
 def test_resource_version_generation_and_optimistic_concurrency(server):
     ns = server.namespace()
     code, _, sts = server.apply(ns, STS, statefulset(), manager="maifctl")
