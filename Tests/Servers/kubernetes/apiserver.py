@@ -474,6 +474,15 @@ class Handler(BaseHTTPRequestHandler):
             out += self.rfile.read(size)
             self.rfile.readline()
 
+    def send_bytes(self, code, data, content_type):
+        self.status_code = code
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
     def send_json(self, code, obj, extra=None, content_type=MEDIA_JSON):
         if self.streamed:
             return
@@ -778,11 +787,17 @@ class Handler(BaseHTTPRequestHandler):
             cache = self.st.openapi_cache
             if segs == ["v2"]:
                 accept = self.headers.get("Accept") or ""
-                if accept and "json" not in accept and "*/*" not in accept:
-                    raise ApiError(406, "NotAcceptable", "only the following media types are accepted: application/json", {})
                 if "v2" not in cache:
                     cache["v2"] = kube_openapi.v2_document(self.st.types, resources, self.st.schema_of)
                 doc = cache["v2"]
+                first = accept.split(",")[0].strip()
+                if "protobuf" in first or (accept and "json" not in accept and "*/*" not in accept):
+                    if "protobuf" not in accept:
+                        raise ApiError(406, "NotAcceptable", "only the following media types are accepted: application/json, "
+                                       + kube_openapi.PB_V2, {})
+                    if "v2pb" not in cache:
+                        cache["v2pb"] = kube_openapi.v2_protobuf(doc)
+                    return self.send_bytes(200, cache["v2pb"], kube_openapi.PB_V2_RESPONSE)
                 return self.send_json(200, doc)
             if segs == ["v3"]:
                 if "v3index" not in cache:

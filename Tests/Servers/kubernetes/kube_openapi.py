@@ -270,3 +270,130 @@ def v2_document(types, resources, schema_of):
             "securityDefinitions": {"BearerToken": {"type": "apiKey", "name": "authorization", "in": "header",
                                                     "description": "Bearer Token authentication"}},
             "security": [{"BearerToken": []}]}
+
+
+# --- /openapi/v2 as protobuf (gnostic openapi_v2.Document), which kubectl's client-side validation asks for ---
+
+import json as _json  # noqa: E402
+import struct as _struct  # noqa: E402
+
+PB_V2 = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"          # what clients ask for
+PB_V2_RESPONSE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"  # what the server answers with
+
+
+def _uv(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _k(num, wt):
+    return _uv((num << 3) | wt)
+
+
+def _s(num, v):
+    if v is None or v == "":
+        return b""
+    b = v.encode() if isinstance(v, str) else v
+    return _k(num, 2) + _uv(len(b)) + b
+
+
+def _m(num, b):
+    return _k(num, 2) + _uv(len(b)) + b
+
+
+def _b(num, v):
+    return _k(num, 0) + b"\x01" if v else b""
+
+
+def _i(num, v):
+    return _k(num, 0) + _uv(int(v)) if v else b""
+
+
+def _d(num, v):
+    return _k(num, 1) + _struct.pack("<d", float(v)) if v is not None else b""
+
+
+def _any(num, value):
+    return _m(num, _s(2, _json.dumps(value)))  # Any{yaml}: JSON is YAML
+
+
+def _ext(num, d):
+    return b"".join(_m(num, _s(1, k) + _any(2, v)) for k, v in d.items() if k.startswith("x-"))
+
+
+def pb_schema(s):
+    if not isinstance(s, dict):
+        return b""
+    out = _s(1, s.get("$ref")) + _s(2, s.get("format")) + _s(3, s.get("title")) + _s(4, s.get("description"))
+    if "default" in s:
+        out += _any(5, s["default"])
+    out += _d(7, s.get("maximum")) + _b(8, s.get("exclusiveMaximum")) + _d(9, s.get("minimum")) + _b(10, s.get("exclusiveMinimum"))
+    out += _i(11, s.get("maxLength")) + _i(12, s.get("minLength")) + _s(13, s.get("pattern"))
+    out += _i(14, s.get("maxItems")) + _i(15, s.get("minItems")) + _b(16, s.get("uniqueItems"))
+    out += b"".join(_s(19, r) for r in s.get("required") or [])
+    out += b"".join(_any(20, e) for e in s.get("enum") or [])
+    ap = s.get("additionalProperties")
+    if isinstance(ap, dict):
+        out += _m(21, _m(1, pb_schema(ap)))
+    elif isinstance(ap, bool):
+        out += _m(21, _k(2, 0) + (b"\x01" if ap else b"\x00"))
+    t = s.get("type")
+    if t:
+        out += _m(22, b"".join(_s(1, x) for x in (t if isinstance(t, list) else [t])))
+    it = s.get("items")
+    if isinstance(it, dict):
+        out += _m(23, _m(1, pb_schema(it)))
+    out += b"".join(_m(24, pb_schema(x)) for x in s.get("allOf") or [])
+    if s.get("properties"):
+        out += _m(25, b"".join(_m(1, _s(1, k) + _m(2, pb_schema(v))) for k, v in s["properties"].items()))
+    out += _ext(31, s)
+    return out
+
+
+def _pb_param(p):
+    if p.get("in") == "body":
+        return _m(1, _m(1, _s(1, p.get("description")) + _s(2, p["name"]) + _s(3, "body") + _b(4, p.get("required")) +
+                        _m(5, pb_schema(p.get("schema") or {}))))
+    if p.get("in") == "path":
+        sub = _b(1, True) + _s(2, "path") + _s(3, p.get("description")) + _s(4, p["name"]) + _s(5, p.get("type")) + _b(19, p.get("uniqueItems"))
+        return _m(1, _m(2, _m(4, sub)))
+    sub = _b(1, p.get("required")) + _s(2, "query") + _s(3, p.get("description")) + _s(4, p["name"]) + _s(6, p.get("type")) + _b(20, p.get("uniqueItems"))
+    return _m(1, _m(2, _m(3, sub)))
+
+
+def _pb_op(o):
+    out = b"".join(_s(1, t) for t in o.get("tags") or []) + _s(3, o.get("description")) + _s(5, o.get("operationId"))
+    out += b"".join(_s(6, x) for x in o.get("produces") or []) + b"".join(_s(7, x) for x in o.get("consumes") or [])
+    out += b"".join(_m(8, _pb_param(p)) for p in o.get("parameters") or [])
+    codes = b""
+    for code, r in (o.get("responses") or {}).items():
+        resp = _s(1, r.get("description"))
+        if r.get("schema"):
+            resp += _m(2, _m(1, pb_schema(r["schema"])))
+        codes += _m(1, _s(1, code) + _m(2, _m(1, resp)))
+    out += _m(9, codes)
+    out += b"".join(_s(10, x) for x in o.get("schemes") or [])
+    out += _ext(13, o)
+    return out
+
+
+def v2_protobuf(doc):
+    out = _s(1, doc["swagger"]) + _m(2, _s(1, doc["info"]["title"]) + _s(2, doc["info"]["version"]))
+    paths = b""
+    for name, item in doc["paths"].items():
+        pi = b""
+        for verb, num in (("get", 2), ("put", 3), ("post", 4), ("delete", 5), ("patch", 8)):
+            if verb in item:
+                pi += _m(num, _pb_op(item[verb]))
+        pi += b"".join(_m(9, _pb_param(p)) for p in item.get("parameters") or [])
+        paths += _m(2, _s(1, name) + _m(2, pi))
+    out += _m(8, paths)
+    out += _m(9, b"".join(_m(1, _s(1, n) + _m(2, pb_schema(s))) for n, s in doc["definitions"].items()))
+    return out

@@ -414,6 +414,18 @@ def test_crd_is_established_after_a_delay_then_serves_its_kind(server):
     assert p.returncode != 0  # strategic merge patch is not served for custom resources
 
 
+def test_client_side_apply_and_unknown_kinds_read_openapi_v2(server):
+    ns = server.namespace()
+    # kubectl's client-side apply and validation read /openapi/v2 as protobuf
+    out = server.kubectl("-n", ns, "apply", "-f", "-", input=stack()).stdout
+    assert "statefulset.apps/maif created" in out
+    assert "statefulset.apps/maif configured" in server.kubectl("-n", ns, "apply", "-f", "-", input=stack(replicas=4)).stdout
+    sts = server.get("-n", ns, "sts", "maif", "--show-managed-fields")
+    assert sts["spec"]["replicas"] == 4 and ("kubectl-client-side-apply", "Update", "") in managers(sts)
+    p = server.kubectl("-n", ns, "apply", "-f", "-", input="apiVersion: example.com/v1\nkind: Nope\nmetadata: {name: x}\n", check=False)
+    assert 'no matches for kind "Nope" in version "example.com/v1"' in p.stderr and "ensure CRDs are installed first" in p.stderr
+
+
 def test_no_rights_user_gets_403_and_viewer_only_reads(server):
     p = server.kubectl("get", "cm", context="nobody", check=False)
     assert ('Error from server (Forbidden): configmaps is forbidden: User "bob" cannot list resource "configmaps" '
