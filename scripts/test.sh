@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Real validators for generated manifests: kubernetes-validate (PyPI, in .venv-tools) and the docker CLI.
 bash scripts/validate-manifests.sh --install
+# The Kubernetes API server stand-in the kubernetes provider is tested against, kept honest by the real kubectl.
+bash scripts/kube-apiserver.sh selftest
 swift build --build-tests
 stop_servers() {
     bash scripts/moto.sh stop .build/moto.pid
