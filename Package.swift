@@ -53,7 +53,13 @@ let package = Package(
         ], path: "providers/aws"),
         .target(name: "GCPProvider", dependencies: ["ProviderKit"], path: "providers/gcp"),
         .target(name: "AzureProvider", dependencies: ["ProviderKit"], path: "providers/azure"),
-        .target(name: "KubernetesProvider", dependencies: ["ProviderKit"], path: "providers/kubernetes"),
+        // The Kubernetes API over HTTPS (server-side apply, discovery, kubeconfig with exec plugins, in-cluster).
+        .target(name: "KubernetesProvider", dependencies: [
+            "ProviderKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Yams", package: "Yams"),
+        ], path: "providers/kubernetes"),
         // Docker Engine API v1.41 over a unix socket or TCP with TLS client certificates.
         .target(name: "SwarmProvider", dependencies: [
             "ProviderKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -85,6 +91,7 @@ let package = Package(
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "StackLoader", "StackModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExpansionTests", dependencies: [
             "StackLoader", "StackModel", "Checks", "ProviderKit", "Expansion", "Planning", "StateStore", "Engine", "BuiltinProviders",
+            "KubernetesProvider",
         ], resources: [.copy("Snapshots")]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
         // Through the built maifctl: help, colour, validate, plan, apply, graph and state commands.
@@ -97,6 +104,8 @@ let package = Package(
         // Against moto's server on loopback (scripts/moto.sh, started by scripts/test.sh); checked with the AWS CLI.
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWSProvider", "ProviderKit", "maifctl", "TestSupport"]),
         .testTarget(name: "SwarmUnitTests", dependencies: ["SwarmProvider", "ProviderKit"]),
+        // Kubeconfig resolution, exec plugins, drift projection, conflicts, readiness, render's YAML: no server.
+        .testTarget(name: "KubernetesUnitTests", dependencies: ["KubernetesProvider", "ProviderKit", .product(name: "Yams", package: "Yams")]),
         // Against a real dockerd swarm (scripts/dockerd.sh, started by scripts/test.sh), through the built maifctl;
         // checked with the docker CLI.
         .testTarget(name: "SwarmIntegrationTests", dependencies: ["maifctl", "TestSupport"]),
