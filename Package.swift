@@ -76,6 +76,8 @@ let package = Package(
         // The command line: parses flags, calls the engine, hands results to a view.
         .target(name: "MAIFCommands", dependencies: [
             "StackModel", "StackLoader", "Checks", "ProviderKit", "Planning", "StateStore", "Execution", "Engine", "BuiltinProviders",
+            // `maifctl render --platform kubernetes` writes the objects as the k8s provider applies them.
+            "KubernetesProvider",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "maifctl", dependencies: ["MAIFCommands"]),

@@ -17,7 +17,8 @@ public struct MaifctlCommand: AsyncParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [ValidateCommand.self, CheckCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, GraphCommand.self,
-                      OutputCommand.self, ShowCommand.self, RefreshCommand.self, ImportCommand.self, StateCommand.self, ProvidersCommand.self]
+                      OutputCommand.self, ShowCommand.self, RefreshCommand.self, ImportCommand.self, StateCommand.self, ProvidersCommand.self,
+                      RenderCommand.self]
     )
 
     public init() {}
