@@ -108,6 +108,11 @@ let package = Package(
         .testTarget(name: "SwarmUnitTests", dependencies: ["SwarmProvider", "ProviderKit"]),
         // Kubeconfig resolution, exec plugins, drift projection, conflicts, readiness, render's YAML: no server.
         .testTarget(name: "KubernetesUnitTests", dependencies: ["KubernetesProvider", "ProviderKit", .product(name: "Yams", package: "Yams")]),
+        // Against the kube-apiserver stand-in (scripts/kube-apiserver.sh, started by scripts/test.sh), through the built
+        // maifctl; checked with the real kubectl.
+        .testTarget(name: "KubernetesIntegrationTests", dependencies: [
+            "KubernetesProvider", "ProviderKit", "maifctl", "TestSupport", .product(name: "Yams", package: "Yams"),
+        ]),
         // Against a real dockerd swarm (scripts/dockerd.sh, started by scripts/test.sh), through the built maifctl;
         // checked with the docker CLI.
         .testTarget(name: "SwarmIntegrationTests", dependencies: ["maifctl", "TestSupport"]),
