@@ -38,7 +38,8 @@ let package = Package(
         // State in git: canonical per-resource JSON files, one commit per apply.
         .target(name: "StateStore", dependencies: ["ProviderKit", "CGit2", .product(name: "Crypto", package: "swift-crypto")]),
         // Desired resources + prior state + providers → a plan of actions with attribute diffs.
-        .target(name: "Planning", dependencies: ["StackModel", "ProviderKit", "Expansion", "ResourceGraph", "StateStore"]),
+        .target(name: "Planning", dependencies: ["StackModel", "ProviderKit", "Expansion", "ResourceGraph", "StateStore",
+                                          .product(name: "Crypto", package: "swift-crypto")]),
         // Walks a plan's DAG with bounded parallelism, recording every finished action in state.
         .target(name: "Execution", dependencies: ["ProviderKit", "ResourceGraph", "Planning", "StateStore"]),
         // The verbs: open a stack against its state and providers; plan, apply, destroy, refresh, import, recover.
@@ -97,7 +98,10 @@ let package = Package(
         ], resources: [.copy("Snapshots")]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
         // Through the built maifctl: help, colour, validate, plan, apply, graph and state commands.
-        .testTarget(name: "CLITests", dependencies: ["maifctl"]),
+        // Pull-request plans, apply events, the live status line, init and examples/ci are checked with the tools
+        // scripts/ci-tools.sh installs (markdown-it-py, jsonschema, tmux, actionlint, check-jsonschema); Checkers/ holds
+        // their Python side.
+        .testTarget(name: "CLITests", dependencies: ["maifctl"], exclude: ["Checkers"]),
         // End to end through the built maifctl: crashes, concurrent runs, remotes, secrets, saved plans.
         .testTarget(name: "StateSafetyTests", dependencies: ["maifctl", "TestSupport"]),
         // Against real sshd processes on loopback addresses, started by scripts/sshd-hosts.sh.

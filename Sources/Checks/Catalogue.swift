@@ -126,6 +126,17 @@ enum Catalogue {
             }
             return out
         },
+        Rule("monitoring.notified", .warning, "every alert reaches someone: monitoring.notifications covers each severity the rules use") { s in
+            guard let m = s.monitoring, m.alertingEnabled, !m.alertRules.isEmpty else { return [] }
+            let unheard = AlertSeverity.allCases.filter { severity in
+                m.alertRules.contains { $0.severity == severity } && m.recipients(of: severity).isEmpty
+            }
+            guard !unheard.isEmpty else { return [] }
+            let names = unheard.map(\.rawValue).joined(separator: ", ")
+            return [Finding(message: "alerts of severity \(names) reach nobody: no notification is for \(unheard.count == 1 ? "it" : "them")",
+                            hint: "add monitoring.notifications: [{name: oncall, severities: [\(names)], email: [oncall@example.com]}]",
+                            keyPath: m.notifications.isEmpty ? "monitoring.alert_rules" : "monitoring.notifications")]
+        },
         Rule("backup.configured", .error, "automated backups are configured") { s in
             guard let dr = s.disasterRecovery, !dr.backupTargets.isEmpty else {
                 return [Finding(message: "no backup targets", hint: "add disaster_recovery.backup_targets",

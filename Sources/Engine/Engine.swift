@@ -117,14 +117,14 @@ public struct Engine: Sendable {
                     }
                 }
                 do {
-                    if lock != nil { try store.checkRemote() }
+                    if lock != nil { try store.checkRemote(notice: { onNotice("Note: \($0)") }) }
                     recorded = try store.load()
                 } catch {
                     if let lock { store.releaseLock(lock) }
                     throw error
                 }
             }
-            var needed: Set<String> = ["local"]
+            var needed: Set<String> = []
             for resource in expansion.resources { needed.insert(resource.address.provider) }
             for address in recorded.resources.keys { needed.insert(address.provider) }
             let setup = ProviderSetup.configure(stack: stack, needed: needed, engine: self)

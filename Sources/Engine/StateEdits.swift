@@ -16,7 +16,7 @@ extension Engine {
                                 _ body: (StateRecorder, State) async throws -> Void) async throws {
         let lock = try store.acquireLock(operation: operation, timeout: 0) { onNotice("Warning: \($0)") }
         defer { store.releaseLock(lock) }
-        try store.checkRemote()
+        try store.checkRemote(notice: { onNotice("Note: \($0)") })
         let recorder = store.recorder(for: try store.load())
         if store.hasJournal {
             for file in try store.repository.removeLocksOfKilledRun() { onNotice("Warning: removed \(file), left by the interrupted run") }

@@ -38,7 +38,7 @@ struct CloudsDecoder {
             } else if !r.has(key), let fallback = setting.defaultValue {
                 settings.entries[key] = CloudSetting(.value(Self.stackValue(fallback)))
             }
-            if setting.required, !r.has(key) { r.missing(key, example: "…") }
+            if setting.required, !r.has(key) { r.missing(key, example: Self.example(setting)) }
         }
         return settings
     }
@@ -94,6 +94,21 @@ struct CloudsDecoder {
             }
         }
         return settings
+    }
+
+    /// What the "add `key: …`" hint of a missing setting shows.
+    static func example(_ setting: SettingSchema) -> String {
+        if setting.references == .required { return "{env: NAME}" }
+        switch setting.type {
+        case .string: return "VALUE"
+        case .path: return "PATH"
+        case .int(let range): return String(range?.lowerBound ?? 1)
+        case .number: return "1.0"
+        case .bool: return "true"
+        case .duration: return "30s"
+        case .oneOf(let values): return values.first ?? "VALUE"
+        case .stringList: return "[VALUE]"
+        }
     }
 
     static func isEnvReference(_ text: String) -> Bool {

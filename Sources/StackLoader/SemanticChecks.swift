@@ -26,6 +26,7 @@ enum SemanticChecks {
         duplicates(stack.disasterRecovery?.backupTargets ?? [], what: "backup target", code: "duplicate-backup-target",
                    name: \.name, at: \.location)
         duplicates(stack.monitoring?.alertRules ?? [], what: "alert rule", code: "duplicate-alert-rule", name: \.name, at: \.location)
+        duplicates(stack.monitoring?.notifications ?? [], what: "notification", code: "duplicate-notification", name: \.name, at: \.location)
         duplicates(stack.autoscaling?.horizontal?.policies ?? [], what: "scaling policy", code: "duplicate-policy",
                    name: \.name, at: \.location)
 

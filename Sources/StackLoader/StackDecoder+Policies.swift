@@ -196,7 +196,68 @@ extension StackDecoder {
             rule.location = a.location
             return rule
         } ?? []
+        m.notifications = r.objects("notifications", "notification") { decodeNotification($0) } ?? []
+        m.prometheusOperator = r.bool("prometheus_operator") ?? false
         return m
+    }
+
+    private func decodeNotification(_ n: ObjectReader) -> Notification? {
+        guard let name = n.requiredString("name", example: "oncall") else { return nil }
+        var notification = Notification(name: name)
+        notification.location = n.location
+        if let severities = n.list("severities", "severities", { item -> AlertSeverity? in
+            guard let text = n.text(item, expected: "a severity") else { return nil }
+            guard let severity = AlertSeverity(rawValue: text) else {
+                let names = AlertSeverity.allCases.map(\.rawValue)
+                context.error("invalid-value", "expected one of \(names.joined(separator: ", ")) for severities, got \"\(text)\"",
+                              hint: suggestion(for: text, among: names).map { "did you mean '\($0)'?" }, at: item.location)
+                return nil
+            }
+            return severity
+        }) {
+            notification.severities = severities
+        }
+        notification.emails = n.stringList("email") ?? []
+        for (address, location) in zip(notification.emails, n.raw("email").flatMap(listLocations) ?? []) where !isEmailAddress(address) {
+            context.error("invalid-email", "'\(address)' is not an e-mail address", hint: "e.g. oncall@example.com", at: location)
+        }
+        notification.webhooks = n.list("webhook", "webhooks") { item -> Notification.Webhook? in
+            if case .mapping = item.kind {
+                guard let r = ObjectReader(item, "webhook reference", context) else { return nil }
+                let env = r.string("env"), file = r.string("file")
+                r.finish()
+                switch (env, file) {
+                case let (e?, nil): return .reference(.env(e))
+                case let (nil, f?): return .reference(.file(f))
+                default:
+                    context.error("invalid-secret-reference", "a webhook reference needs exactly one of 'env' or 'file'",
+                                  hint: "e.g. `- {env: SLACK_WEBHOOK_URL}`", at: item.location)
+                    return nil
+                }
+            }
+            guard let url = n.text(item, expected: "a webhook URL") else { return nil }
+            guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                context.error("invalid-url", "'\(url)' is not an http(s) URL", hint: "a webhook is an https:// URL, or {env: NAME} when it holds a token",
+                              at: item.location)
+                return nil
+            }
+            return .url(url)
+        } ?? []
+        if notification.emails.isEmpty && notification.webhooks.isEmpty && !n.has("email") && !n.has("webhook") {
+            context.error("empty-notification", "notification '\(name)' reaches nobody: it has no email and no webhook",
+                          hint: "add `email: [oncall@example.com]` or `webhook: [https://…]`", at: n.location)
+        }
+        return notification
+    }
+
+    private func listLocations(_ node: SourceNode) -> [SourceLocation]? {
+        if case .sequence(let items) = node.kind { return items.map(\.location) }
+        return nil
+    }
+
+    private func isEmailAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !text.contains(where: \.isWhitespace)
     }
 
     func decodeSecurity(_ r: ObjectReader) -> Security {

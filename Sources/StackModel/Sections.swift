@@ -316,8 +316,37 @@ public struct Monitoring: Sendable, Equatable {
     public var nodeMetrics: [String] = []
     public var clusterMetrics: [String] = []
     public var alertRules: [AlertRule] = []
+    /// Who hears of an alert, by severity (`monitoring.notifications`).
+    public var notifications: [Notification] = []
+    /// Kubernetes only: the Prometheus operator runs in the cluster, so alert rules become `PrometheusRule` objects.
+    public var prometheusOperator: Bool = false
     public var location: SourceLocation?
     public init() {}
+
+    /// The notification targets an alert of this severity goes to.
+    public func recipients(of severity: AlertSeverity) -> [Notification] {
+        notifications.filter { $0.severities.contains(severity) }
+    }
+}
+
+/// One group of people or systems an alert reaches: e-mail addresses and webhooks, for some severities.
+public struct Notification: Sendable, Equatable {
+    /// A webhook's URL, or where to read it (a Slack or PagerDuty URL is a credential).
+    public enum Webhook: Sendable, Equatable {
+        case url(String)
+        case reference(SecretReference)
+    }
+
+    public var name: String
+    /// The severities it is told of; all of them when the stack does not say.
+    public var severities: [AlertSeverity] = AlertSeverity.allCases
+    public var emails: [String] = []
+    public var webhooks: [Webhook] = []
+    public var location: SourceLocation?
+
+    public init(name: String) {
+        self.name = name
+    }
 }
 
 /// The security items of the guide's production checklist.

@@ -37,21 +37,25 @@ extension GitRepository {
         return name.hasPrefix("refs/heads/") ? String(name.dropFirst("refs/heads/".count)) : name
     }
 
-    /// Fetches `origin` and compares the current branch with its remote counterpart.
+    /// Fetches `origin`'s branch and compares the current branch with it.
     public func fetchOrigin() throws -> SyncStatus {
         guard hasOrigin else { return .noRemote }
-        var remote: OpaquePointer?
-        guard git_remote_lookup(&remote, repository, "origin") == 0 else { return .noRemote }
-        defer { git_remote_free(remote) }
-        var options = git_fetch_options()
-        try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "fetch options")
-        try check(git_remote_fetch(remote, nil, &options, "maifctl: fetch state"), "fetch origin")
         let branch = try currentBranch()
+        let fetched = try gitResult(["fetch", "--quiet", "--no-tags", "origin", "+refs/heads/\(branch):refs/remotes/origin/\(branch)"])
+        if fetched.status != 0 {
+            // A remote without the branch yet (a new bare repository) is not an error: it has no state.
+            guard fetched.stderr.contains("couldn't find remote ref") else {
+                throw GitCommandError(arguments: ["fetch", "origin", branch], status: fetched.status, output: fetched.stderr)
+            }
+        }
         var upstream = git_oid()
         guard git_reference_name_to_id(&upstream, repository, "refs/remotes/origin/\(branch)") == 0 else {
             return .upToDate(ahead: try headCommitId() == nil ? 0 : 1)   // the remote has no state yet
         }
-        guard var local = try headCommitId() else { return .behind(1) }
+        guard var local = try headCommitId() else {
+            // A clone that never had a commit is behind by all of origin's.
+            return .behind(Int((try? git(["rev-list", "--count", "refs/remotes/origin/\(branch)"])) ?? "1") ?? 1)
+        }
         var ahead = 0, behind = 0
         try check(git_graph_ahead_behind(&ahead, &behind, repository, &local, &upstream), "compare with origin/\(branch)")
         switch (ahead, behind) {
@@ -61,40 +65,35 @@ extension GitRepository {
         }
     }
 
-    /// Pushes the current branch to `origin`, fast-forward only. Throws `GitError` naming the rejection.
-    public func pushToOrigin() throws {
-        var remote: OpaquePointer?
-        try check(git_remote_lookup(&remote, repository, "origin"), "find remote origin")
-        defer { git_remote_free(remote) }
+    /// The commit `origin`'s branch was at when last fetched; nil when it has none.
+    public func originCommit() throws -> String? {
         let branch = try currentBranch()
-        let refspec = "refs/heads/\(branch):refs/heads/\(branch)"   // no '+': never forced
-        var options = git_push_options()
-        try check(git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "push options")
-        let rejection = PushRejection()
-        options.callbacks.payload = Unmanaged.passUnretained(rejection).toOpaque()
-        options.callbacks.push_update_reference = { refname, status, payload in
-            if let status, let payload {
-                let box = Unmanaged<PushRejection>.fromOpaque(payload).takeUnretainedValue()
-                box.message = "\(refname.map { String(cString: $0) } ?? "?"): \(String(cString: status))"
-            }
-            return 0
+        var oid = git_oid()
+        guard git_reference_name_to_id(&oid, repository, "refs/remotes/origin/\(branch)") == 0 else { return nil }
+        return oid.hex
+    }
+
+    /// Moves the current branch, index and work tree to `origin`'s branch. Only ever a fast-forward: the caller checked
+    /// that nothing local is unpublished or uncommitted (a reset, because a clone that never had a commit cannot merge,
+    /// and maifctl's own untracked `.gitignore` would stop a merge that brings the same file).
+    public func fastForwardToOrigin() throws {
+        let branch = try currentBranch()
+        try git(["reset", "--quiet", "--hard", "refs/remotes/origin/\(branch)"])
+    }
+
+    /// Pushes the current branch to `origin`, fast-forward only. Throws `GitError` naming a rejection, and
+    /// `GitCommandError` when the remote could not be reached.
+    public func pushToOrigin() throws {
+        let branch = try currentBranch()
+        let pushed = try gitResult(["push", "--porcelain", "origin", "refs/heads/\(branch):refs/heads/\(branch)"])   // no '+': never forced
+        guard pushed.status != 0 else { return }
+        if let line = pushed.stdout.split(separator: "\n").first(where: { $0.hasPrefix("!") }) {
+            throw GitError.invalid("push \(branch) to origin", "rejected: \(line.split(separator: "\t").dropFirst().joined(separator: " "))")
         }
-        try refspec.withCString { spec in
-            var strings: [UnsafeMutablePointer<CChar>?] = [UnsafeMutablePointer(mutating: spec)]
-            try strings.withUnsafeMutableBufferPointer { buffer in
-                var array = git_strarray(strings: buffer.baseAddress, count: 1)
-                try check(git_remote_push(remote, &array, &options), "push \(branch) to origin")
-            }
-        }
-        if let message = rejection.message {
-            throw GitError.invalid("push \(branch) to origin", "rejected: \(message)")
-        }
+        throw GitCommandError(arguments: ["push", "origin", branch], status: pushed.status, output: pushed.stderr)
     }
 }
 
-private final class PushRejection {
-    var message: String?
-}
 
 extension GitRepository {
     /// git's own lock files (`index.lock`, `HEAD.lock`, the branch's `.lock`) that a killed run left behind.

@@ -12,9 +12,42 @@ public struct LockInfo: Sendable, Codable, Equatable, CustomStringConvertible {
     public var pid: Int32
     public var created: String
     public var command: String
+    /// The CI run that holds it, when one does (GitHub Actions, GitLab CI).
+    public var runURL: String?
+    /// On the remote: the lock commit pushed to `refs/maifctl/locks/<stack>` (set while a run holds it there).
+    public var remoteCommit: String?
+    /// Read from the remote (not this directory's lock file).
+    public var remote: Bool?
+    /// Older than `StateStore.staleAfter`: reported, never broken.
+    public var stale: Bool?
+
+    public init(id: String, operation: String, who: String, host: String, pid: Int32, created: String, command: String,
+                runURL: String? = nil, remote: Bool? = nil) {
+        self.id = id
+        self.operation = operation
+        self.who = who
+        self.host = host
+        self.pid = pid
+        self.created = created
+        self.command = command
+        self.runURL = runURL
+        self.remote = remote
+    }
 
     public var description: String {
-        "lock \(id) held by \(who) (pid \(pid) on \(host)) since \(created) for `\(operation)`: \(command)"
+        var text = "lock \(id) held by \(who) (pid \(pid) on \(host)) since \(created) for `\(operation)`: \(command)"
+        if let runURL { text += " (run \(runURL))" }
+        if remote == true { text += " — on origin" }
+        if stale == true { text += " — stale: older than \(Int(StateStore.staleAfter / 3600)) h; if that run is gone, remove it with force-unlock" }
+        return text
+    }
+
+    /// The CI run this process belongs to, from the variables GitHub Actions and GitLab CI set.
+    static func currentRunURL(_ environment: [String: String]) -> String? {
+        if let server = environment["GITHUB_SERVER_URL"], let repo = environment["GITHUB_REPOSITORY"], let run = environment["GITHUB_RUN_ID"] {
+            return "\(server)/\(repo)/actions/runs/\(run)"
+        }
+        return environment["CI_JOB_URL"]
     }
 }
 
@@ -42,12 +75,33 @@ extension StateStore {
     public func acquireLock(operation: String, timeout: Double = 0, warn: (String) -> Void = { _ in }) throws -> LockInfo {
         try FileManager.default.createDirectory(at: stackDirectory, withIntermediateDirectories: true)
         try ensureIgnoreFile()
-        let info = LockInfo(id: UUID().uuidString.lowercased().prefix(8).description, operation: operation,
-                            who: "\(ProcessInfo.processInfo.environment["USER"] ?? "user")@\(Self.hostName)",
+        let environment = ProcessInfo.processInfo.environment
+        var info = LockInfo(id: UUID().uuidString.lowercased().prefix(8).description, operation: operation,
+                            who: "\(environment["USER"] ?? "user")@\(Self.hostName)",
                             host: Self.hostName, pid: getpid(), created: ISO8601DateFormatter().string(from: Date()),
-                            command: CommandLine.arguments.joined(separator: " "))
-        let data = try JSONEncoder().encode(info)
+                            command: CommandLine.arguments.joined(separator: " "), runURL: LockInfo.currentRunURL(environment))
         let deadline = Date().addingTimeInterval(timeout)
+        var local = try acquireLocalLock(info, deadline: deadline, warn: warn)
+        // With an origin, the lock that counts is the one on the remote, which every machine shares.
+        guard repository.hasOrigin else { return local }
+        do {
+            info.remoteCommit = try acquireRemoteLock(info, timeout: max(0, deadline.timeIntervalSinceNow), note: warn)
+        } catch {
+            releaseLock(local)
+            throw error
+        }
+        local.remoteCommit = info.remoteCommit
+        try? writeLockFile(local)
+        return local
+    }
+
+    private func writeLockFile(_ info: LockInfo) throws {
+        try JSONEncoder().encode(info).write(to: lockURL)
+    }
+
+    /// `<state>/<stack>/.lock`, created exclusively: keeps two runs in one state directory apart.
+    private func acquireLocalLock(_ info: LockInfo, deadline: Date, warn: (String) -> Void) throws -> LockInfo {
+        let data = try JSONEncoder().encode(info)
         while true {
             let fd = open(lockURL.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
             if fd >= 0 {
@@ -85,12 +139,20 @@ extension StateStore {
         return try? JSONDecoder().decode(LockInfo.self, from: data)
     }
 
+    /// Releases the remote lock (only if it is still ours) and the lock file.
     public func releaseLock(_ lock: LockInfo) {
+        if let commit = lock.remoteCommit { releaseRemoteLock(commit: commit) }
         if currentLock()?.id == lock.id { try? FileManager.default.removeItem(at: lockURL) }
     }
 
-    /// Removes the lock with this id, whoever holds it.
+    /// Removes the lock with this id, whoever holds it: on the remote when the state has an origin and the lock is
+    /// there, else this directory's lock file.
     public func forceUnlock(id: String) throws -> LockInfo {
+        if repository.hasOrigin, let remote = try remoteLockHolder(), remote.info.id == id || remote.commit.hasPrefix(id) {
+            let removed = try forceUnlockRemote(id: id)
+            if currentLock()?.id == removed.id { try? FileManager.default.removeItem(at: lockURL) }
+            return removed
+        }
         guard let held = currentLock() else {
             // An unreadable lock file has no id to name; any id removes it.
             if FileManager.default.fileExists(atPath: lockURL.path) {

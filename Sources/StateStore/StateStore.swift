@@ -9,6 +9,10 @@ public enum StateError: Error, CustomStringConvertible {
     case io(String)
     case behindRemote(directory: String, behind: Int, ahead: Int)
     case publishRejected(directory: String, commit: String, reason: String)
+    /// The remote could not be reached to publish a commit; the next run publishes it before anything else.
+    case publishFailed(directory: String, commit: String, reason: String)
+    /// An earlier run's commit is still unpublished and still cannot be pushed: nothing starts until it is.
+    case unpublished(directory: String, commit: String, reason: String)
 
     public var description: String {
         switch self {
@@ -19,6 +23,10 @@ public enum StateError: Error, CustomStringConvertible {
             return "the state in \(directory) \(how): another run published state since.\n    hint: update it first (git -C \(directory) pull --ff-only), then plan again"
         case let .publishRejected(directory, commit, reason):
             return "could not publish the state: another run pushed first (\(reason)). Your results are committed locally in \(directory) as \(commit.prefix(12)); nothing is lost.\n    hint: git -C \(directory) pull --rebase, then run plan again to see what is left to do"
+        case let .publishFailed(directory, commit, reason):
+            return "the state is committed in \(directory) as \(commit.prefix(12)) but could not be pushed to origin after several tries (\(reason)).\n    hint: push it: git -C \(directory) push origin HEAD; the next run in this directory publishes it first and starts nothing until it can"
+        case let .unpublished(directory, commit, reason):
+            return "an earlier run's state commit \(commit.prefix(12)) in \(directory) is not on origin yet and cannot be pushed (\(reason)); nothing was started.\n    hint: push it: git -C \(directory) push origin HEAD, then run again"
         }
     }
 }
@@ -54,27 +62,50 @@ public final class StateStore: @unchecked Sendable {
         "\(stack)/resources/\(address.provider)/\(address.kind)/\(address.name).json"
     }
 
-    /// With an `origin` remote: fetches it and refuses to go on when the local state is behind or diverged,
-    /// so a state-changing run always starts from the latest published state.
-    public func checkRemote() throws {
+    /// With an `origin` remote, holding the stack's lock: fetches it, so a state-changing run always starts from the
+    /// latest published state. A clone that is only behind (another run published since) is fast-forwarded; one with
+    /// commits an earlier run could not push publishes them first and starts nothing until it can; a diverged one stops.
+    public func checkRemote(notice: (String) -> Void = { _ in }) throws {
         switch try repository.fetchOrigin() {
         case .noRemote, .upToDate(ahead: 0): return
-        case .upToDate(let ahead):
-            // Commits a rejected push left behind (and the user rebased as told): publish them now.
-            if let head = try repository.headCommit() { try publish(head) }
-            _ = ahead
-        case .behind(let n): throw StateError.behindRemote(directory: directory.path, behind: n, ahead: 0)
+        case .upToDate:
+            guard let head = try repository.headCommit() else { return }
+            do {
+                try publish(head)
+            } catch let error as StateError {
+                if case let .publishFailed(_, commit, reason) = error {
+                    throw StateError.unpublished(directory: directory.path, commit: commit, reason: reason)
+                }
+                throw error
+            }
+            notice("published the earlier run's state commit \(head.prefix(12)) to origin")
+        case .behind(let n):
+            // Safe only with nothing local beyond what origin has: no journal of an interrupted run, no uncommitted state.
+            guard !hasJournal, (try? repository.git(["status", "--porcelain", "--untracked-files=no"]))?.isEmpty == true else {
+                throw StateError.behindRemote(directory: directory.path, behind: n, ahead: 0)
+            }
+            try repository.fastForwardToOrigin()
+            notice("updated the state in \(directory.path) from origin (\(n) commit(s) another run published)")
         case let .diverged(ahead, behind): throw StateError.behindRemote(directory: directory.path, behind: behind, ahead: ahead)
         }
     }
 
-    /// With an `origin` remote: pushes the new commit, fast-forward only.
+    /// With an `origin` remote: pushes the new commit, fast-forward only. Under the remote lock a push can only fail
+    /// for transport reasons, so those are retried with backoff before giving up with where the commit is.
     func publish(_ commit: String) throws {
         guard repository.hasOrigin else { return }
-        do {
-            try repository.pushToOrigin()
-        } catch {
-            throw StateError.publishRejected(directory: directory.path, commit: commit, reason: "\(error)")
+        var delay = 0.5
+        for attempt in 1...4 {
+            do {
+                try repository.pushToOrigin()
+                return
+            } catch let error as GitCommandError {
+                if attempt == 4 { throw StateError.publishFailed(directory: directory.path, commit: commit, reason: error.description) }
+                Thread.sleep(forTimeInterval: delay + Double.random(in: 0...delay / 2))
+                delay *= 2
+            } catch {
+                throw StateError.publishRejected(directory: directory.path, commit: commit, reason: "\(error)")
+            }
         }
     }
 
@@ -317,6 +348,11 @@ public actor StateRecorder {
 
     public var hasChanges: Bool { !changedAddresses.isEmpty || !extraPaths.isEmpty }
 
+    private func rewriteWorkTree() throws {
+        try store.write(state.meta.canonicalText, relative: "\(store.stack)/meta.json")
+        for (address, record) in state.resources { try store.write(record.canonicalText, relative: store.relativePath(of: address)) }
+    }
+
     /// Removes the journal, or rewrites it with only the intents carried over.
     private func finishJournal() throws {
         guard !carriedIntents.isEmpty else {
@@ -336,6 +372,10 @@ public actor StateRecorder {
     public func commit(verb: String, planID: String, trailers: [String: String] = [:], summary: String? = nil) throws -> String? {
         journal?.close()
         journal = nil
+        // A killed run can leave a torn file in the work tree (meta.json, a resource's file): the sweep below commits the
+        // work tree whole, so what is in memory — read with the committed version standing in for a torn one — is
+        // written back first. Only files that differ are written.
+        if sweep { try rewriteWorkTree() }
         guard hasChanges else {
             // After a crash the work tree may still hold state files a killed run wrote but never committed.
             let swept = sweep ? try store.repository.commitAll(under: store.stack, message: "\(verb) \(store.stack): commit what an interrupted run wrote\n") : nil

@@ -157,3 +157,35 @@ final class DisasterRecoverySectionTests: XCTestCase {
         assertSingleError(load(minimalHeader + "disaster_recovery: {rto: 15, rpo: 5m}"), "invalid-duration", at: (2, 26))
     }
 }
+
+final class NotificationsSectionTests: XCTestCase {
+    func testNotificationsNameWhoHearsOfWhichSeverities() throws {
+        let stack = try loadStack(minimalHeader + """
+            monitoring:
+              prometheus_operator: true
+              notifications:
+                - {name: oncall, severities: [critical], email: [oncall@example.com], webhook: [{env: PAGER_URL}]}
+                - {name: team, email: [team@example.com], webhook: ["https://hooks.example.com/maif"]}
+            """)
+        let m = try XCTUnwrap(stack.monitoring)
+        XCTAssertTrue(m.prometheusOperator)
+        XCTAssertEqual(m.notifications.map(\.name), ["oncall", "team"])
+        XCTAssertEqual(m.notifications[0].severities, [.critical])
+        XCTAssertEqual(m.notifications[0].webhooks, [.reference(.env("PAGER_URL"))])
+        XCTAssertEqual(m.notifications[1].severities, AlertSeverity.allCases, "no severities: all of them")
+        XCTAssertEqual(m.notifications[1].webhooks, [.url("https://hooks.example.com/maif")])
+        XCTAssertEqual(m.recipients(of: .critical).map(\.name), ["oncall", "team"])
+        XCTAssertEqual(m.recipients(of: .warning).map(\.name), ["team"])
+    }
+
+    func testBadNotificationsAreReportedAtTheirPosition() {
+        assertSingleError(load(minimalHeader + "monitoring: {notifications: [{name: a, email: [not-an-address]}]}"), "invalid-email",
+                          at: (2, 48))
+        assertSingleError(load(minimalHeader + "monitoring: {notifications: [{name: a, webhook: [ftp://x]}]}"), "invalid-url", at: (2, 50))
+        assertSingleError(load(minimalHeader + "monitoring: {notifications: [{name: a, severities: [critcal], email: [a@b.c]}]}"),
+                          "invalid-value", at: (2, 53), hintContains: "did you mean 'critical'?")
+        assertSingleError(load(minimalHeader + "monitoring: {notifications: [{name: a}]}"), "empty-notification", messageContains: "reaches nobody")
+        assertSingleError(load(minimalHeader + "monitoring: {notifications: [{name: a, email: [a@b.c]}, {name: a, email: [c@d.e]}]}"),
+                          "duplicate-notification")
+    }
+}
