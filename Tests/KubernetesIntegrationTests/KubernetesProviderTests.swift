@@ -212,6 +212,34 @@ final class KubernetesProviderTests: XCTestCase {
         XCTAssertTrue(noop.stdout.contains("No changes."))
     }
 
+    /// Destroy deletes in the foreground and waits for finalizers, bounded: one nobody removes is named when it
+    /// gives up; once its owner removes it, destroy finishes.
+    func testDestroyWaitsForFinalizersAndNamesTheOnesLeft() throws {
+        try begin("finalizer")
+        try writeStack("finalizer", """
+              - type: k8s.config_map
+                name: held
+                properties:
+                  delete_timeout: 2s
+                  manifest:
+                    apiVersion: v1
+                    kind: ConfigMap
+                    metadata: {name: held, namespace: "${k8s.namespace.ns.name}", finalizers: [example.com/hold]}
+                    data: {a: b}
+            """)
+        try maifctl(["apply", "--auto-approve"])
+        let stuck = try maifctl(["destroy", "--auto-approve"], expect: 1)
+        XCTAssertTrue(stuck.all.contains("k8s.config_map.held: delete failed: gave up after 2 s waiting for ConfigMap \(namespace)/held to be deleted (finalizers left: "),
+                      stuck.all)
+        XCTAssertTrue(stuck.all.contains("example.com/hold)"), stuck.all)
+        XCTAssertNotNil(value(try lab.get(["configmap", "held", "-n", namespace]), "metadata.deletionTimestamp"), "marked for deletion, held")
+        // The finalizer's owner lets go; the next destroy finds it gone or going and finishes.
+        try lab.kubectl(["patch", "configmap", "held", "-n", namespace, "--type=merge", "-p", #"{"metadata":{"finalizers":null}}"#])
+        try maifctl(["destroy", "--auto-approve"])
+        XCTAssertTrue(try lab.isGone("namespace", namespace))
+        stackFile = ""
+    }
+
     /// An apply killed while it creates objects: the next apply adopts what the killed one made (by its owner
     /// labels) and creates the rest; nothing is made twice and the state ends complete.
     func testAnApplyKilledHalfwayIsFinishedByTheNextOne() throws {

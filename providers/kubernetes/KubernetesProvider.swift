@@ -135,7 +135,7 @@ public struct KubernetesProvider: Provider {
     func named<T>(_ context: ResourceContext, _ body: () async throws -> T) async throws -> T {
         try await ProviderError.naming(context.address, translate: { error in
             if let e = error as? KubeAPIError { return e.providerError }
-            if let e = error as? ManifestProblem { return ProviderError(address: nil, call: "manifest", message: e.message) }
+            if let e = error as? ManifestProblem { return ProviderError(address: nil, call: "manifest check", message: e.message) }
             if let e = error as? KubeconfigError { return ProviderError(address: nil, call: "cluster access", message: e.message) }
             return nil
         }, body)
