@@ -244,16 +244,17 @@ final class KubernetesProviderTests: XCTestCase {
     /// labels) and creates the rest; nothing is made twice and the state ends complete.
     func testAnApplyKilledHalfwayIsFinishedByTheNextOne() throws {
         try begin("killed")
-        let count = 60
+        let count = 150
         try writeStack("killed", configMaps(count))
-        let running = try work.start(["apply", "--auto-approve", "--parallelism", "2"], files: [stackFile])
+        // One object at a time, so the kill lands halfway even on a fast machine.
+        let running = try work.start(["apply", "--auto-approve", "--parallelism", "1"], files: [stackFile])
         let deadline = Date().addingTimeInterval(30)
         var made = 0
         while Date() < deadline, running.isRunning {
             made = try lab.kubectl(["get", "configmaps", "-n", namespace, "-l", "maif/stack=killed", "-o", "name"])
                 .split(separator: "\n").count
-            if made >= 5 { break }
-            usleep(50_000)
+            if made >= 3 { break }
+            usleep(20_000)
         }
         XCTAssertTrue(running.kill(SIGKILL), "the apply finished before it could be killed (\(made) objects)")
         _ = running.wait(timeout: 10)

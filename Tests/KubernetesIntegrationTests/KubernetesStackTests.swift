@@ -182,7 +182,7 @@ final class KubernetesStackTests: XCTestCase {
 
         let bad = try lab.kubeconfigCopy("bad-token", in: work.path) { $0.replacingOccurrences(of: try! self.lab.token(of: "viewer"), with: "not-a-valid-token") }
         try work.write("bad.yaml", "clouds:\n  kubernetes:\n    kubeconfig: \(bad)\n")
-        let refused = try maifctl(["plan"], overlays: ["bad.yaml"], context: "viewer", expect: 1)
+        let refused = try maifctl(["apply", "--auto-approve"], overlays: ["bad.yaml"], context: "viewer", expect: 1)
         XCTAssertTrue(refused.all.contains("Unauthorized (HTTP 401)"), refused.all)
         XCTAssertTrue(refused.all.contains("the API server did not accept the credentials of context viewer of kubeconfig \(bad); credentials: bearer token of user 'viewer'"),
                       refused.all)
@@ -190,11 +190,20 @@ final class KubernetesStackTests: XCTestCase {
 
     func testAnUnreachableClusterFailsThePlanNamingTheServer() throws {
         try begin("down")
+        try work.write("nowait.yaml", "clouds:\n  kubernetes:\n    wait: false\n")
+        try maifctl(["apply", "--auto-approve"], overlays: ["nowait.yaml"])
+        // The same cluster, now out of reach: the plan's refresh says which server it could not reach, and why.
         let closed = try lab.kubeconfigCopy("down", in: work.path) { $0.replacingOccurrences(of: "127.0.0.1:\(self.lab.port)", with: "127.0.0.1:9") }
         try work.write("down.yaml", "clouds:\n  kubernetes:\n    kubeconfig: \(closed)\n")
-        let out = try maifctl(["plan"], overlays: ["down.yaml"], expect: 1)
+        let out = try maifctl(["plan"], overlays: ["nowait.yaml", "down.yaml"], expect: 1)
         XCTAssertTrue(out.all.contains("cannot reach the Kubernetes API server https://127.0.0.1:9 (context admin of kubeconfig \(closed)): connection refused"), out.all)
         XCTAssertLessThan(out.seconds, 20, "fails fast")
+        // A first apply plans from the kinds every cluster serves, then stops at its first call, naming the server.
+        let fresh = try work.maifctl(["apply", "--auto-approve"], files: files(["nowait.yaml", "down.yaml"]),
+                                     args: args() + ["--state", "state-fresh"])
+        XCTAssertEqual(fresh.status, 1, "\(fresh)")
+        XCTAssertTrue(fresh.all.contains("k8s.namespace.k8s-maif-cluster: discovery (GET /api) failed: cannot reach the Kubernetes API server https://127.0.0.1:9 (context admin of kubeconfig \(closed)): connection refused"),
+                      fresh.all)
 
         // A kubeconfig context that is not there is an error at the stack key, before anything is called.
         let missing = try maifctl(["plan"], context: "production", expect: 1)

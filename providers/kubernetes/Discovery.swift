@@ -180,6 +180,11 @@ actor Discovery {
 
 /// The kinds every Kubernetes 1.30 cluster serves: what plans and renders use without a cluster.
 enum BuiltinKinds {
+    static let byKey: [String: APIResource] = Dictionary(uniqueKeysWithValues: all.map { (Discovery.key($0.apiVersion, $0.kind), $0) })
+    static let groups: Set<String> = Set(all.map(\.group))
+
+    static func find(apiVersion: String, kind: String) -> APIResource? { byKey[Discovery.key(apiVersion, kind)] }
+
     static let all: [APIResource] = {
         func r(_ apiVersion: String, _ kind: String, _ plural: String, namespaced: Bool = true) -> APIResource {
             let (g, v) = splitAPIVersion(apiVersion)

@@ -171,9 +171,15 @@ public struct KubernetesProvider: Provider {
             var resource: APIResource?
             var pendingPath: String?
             var scope: Bool?
-            if ObjectModel.apiVersion(desired) != nil, ObjectModel.kind(desired) != nil {
-                if !discovery.isOffline { _ = try connected() }
-                resource = try await self.resource(desired)
+            if let apiVersion = ObjectModel.apiVersion(desired), let kind = ObjectModel.kind(desired) {
+                // Kinds every cluster serves plan without the cluster (so does a first plan, and `--refresh=false`);
+                // any other kind is looked up in the cluster's discovery.
+                if let builtin = BuiltinKinds.find(apiVersion: apiVersion, kind: kind) {
+                    resource = builtin
+                } else {
+                    if !discovery.isOffline { _ = try connected() }
+                    resource = try await self.resource(desired)
+                }
                 if resource == nil {
                     pendingPath = "(known after the CRD for \(ObjectModel.kind(desired)!) in \(ObjectModel.apiVersion(desired)!) is applied)"
                     scope = await discovery.pending(apiVersion: ObjectModel.apiVersion(desired)!, kind: ObjectModel.kind(desired)!)?.namespaced
@@ -331,6 +337,10 @@ public struct KubernetesProvider: Provider {
             throw ManifestProblem(message: "the manifest has no apiVersion or kind")
         }
         if let r = try await discovery.resource(apiVersion: apiVersion, kind: kind) { return r }
+        if BuiltinKinds.groups.contains(splitAPIVersion(apiVersion).group) {
+            // No CRD can bring a kind of a built-in group: there is nothing to wait for.
+            throw ManifestProblem(message: "the API server \(client?.access.server ?? "") serves no kind \(kind) in \(apiVersion) (is the cluster older than this apiVersion?)")
+        }
         let limit = min(60, waitTimeout(config))
         let found = try await Poll.until(timeout: limit, interval: 1) { () -> APIResource? in
             try await discovery.refresh()
