@@ -64,7 +64,13 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], path: "providers/azure"),
-        .target(name: "KubernetesProvider", dependencies: ["ProviderKit"], path: "providers/kubernetes"),
+        // The Kubernetes API over HTTPS (server-side apply, discovery, kubeconfig with exec plugins, in-cluster).
+        .target(name: "KubernetesProvider", dependencies: [
+            "ProviderKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Yams", package: "Yams"),
+        ], path: "providers/kubernetes"),
         // Docker Engine API v1.41 over a unix socket or TCP with TLS client certificates.
         .target(name: "SwarmProvider", dependencies: [
             "ProviderKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -81,6 +87,8 @@ let package = Package(
         // The command line: parses flags, calls the engine, hands results to a view.
         .target(name: "MAIFCommands", dependencies: [
             "StackModel", "StackLoader", "Checks", "ProviderKit", "Planning", "StateStore", "Execution", "Engine", "BuiltinProviders",
+            // `maifctl render --platform kubernetes` writes the objects as the k8s provider applies them.
+            "KubernetesProvider",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "maifctl", dependencies: ["MAIFCommands"]),
@@ -97,6 +105,7 @@ let package = Package(
         .testTarget(name: "ExpansionTests", dependencies: [
             "StackLoader", "StackModel", "Checks", "ProviderKit", "Expansion", "Planning", "StateStore", "Engine", "BuiltinProviders",
             .product(name: "Yams", package: "Yams"),
+            "KubernetesProvider",
         ], resources: [.copy("Snapshots")]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
         // Through the built maifctl: help, colour, validate, plan, apply, graph and state commands.
@@ -125,6 +134,13 @@ let package = Package(
         // Against the ARM stand-in (scripts/arm-standin.sh, started by scripts/test.sh), through the provider and the
         // built maifctl; checked through the stand-in's own API.
         .testTarget(name: "AzureIntegrationTests", dependencies: ["AzureProvider", "ProviderKit", "maifctl", "TestSupport"]),
+        // Kubeconfig resolution, exec plugins, drift projection, conflicts, readiness, render's YAML: no server.
+        .testTarget(name: "KubernetesUnitTests", dependencies: ["KubernetesProvider", "ProviderKit", .product(name: "Yams", package: "Yams")]),
+        // Against the kube-apiserver stand-in (scripts/kube-apiserver.sh, started by scripts/test.sh), through the built
+        // maifctl; checked with the real kubectl.
+        .testTarget(name: "KubernetesIntegrationTests", dependencies: [
+            "KubernetesProvider", "ProviderKit", "maifctl", "TestSupport", .product(name: "Yams", package: "Yams"),
+        ]),
         // Against a real dockerd swarm (scripts/dockerd.sh, started by scripts/test.sh), through the built maifctl;
         // checked with the docker CLI.
         .testTarget(name: "SwarmIntegrationTests", dependencies: ["maifctl", "TestSupport"]),

@@ -4,14 +4,18 @@
 #   validate-manifests.sh --check          exit 0 when every validator is available, else say how to get it
 #   validate-manifests.sh k8s FILE...      kubernetes-validate --strict -k 1.30.0 on Kubernetes manifests
 #   validate-manifests.sh stack FILE       docker stack config -c FILE (docker CLI, no daemon), printed as JSON
+#   validate-manifests.sh checkov FILE     checkov --framework kubernetes on FILE, offline, its report as JSON
+#                                          (checkov lives in its own .venv-checkov: its dependencies are many)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 VENV="$ROOT/.venv-tools"
+CHECKOV_VENV="$ROOT/.venv-checkov"
 K8S_VERSION="1.30.0"
 INSTALL_HINT="run: bash scripts/validate-manifests.sh --install"
 
 have_k8s() { [ -x "$VENV/bin/kubernetes-validate" ] && "$VENV/bin/python" -c 'import yaml' 2>/dev/null; }
+have_checkov() { [ -x "$CHECKOV_VENV/bin/checkov" ]; }
 have_docker() { command -v docker >/dev/null && docker stack config --help >/dev/null 2>&1; }
 
 install() {
@@ -19,6 +23,11 @@ install() {
     echo "validate-manifests: installing kubernetes-validate into $VENV (PyPI)" >&2
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check kubernetes-validate
+  fi
+  if ! have_checkov; then
+    echo "validate-manifests: installing checkov into $CHECKOV_VENV (PyPI)" >&2
+    [ -x "$CHECKOV_VENV/bin/python" ] || python3 -m venv "$CHECKOV_VENV"
+    "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check checkov
   fi
   if ! have_docker; then
     echo "validate-manifests: installing the docker CLI (apt: docker.io; the daemon is not needed)" >&2
@@ -43,6 +52,13 @@ case "${1:-}" in
     have_k8s || { echo "kubernetes-validate is not installed in $VENV; $INSTALL_HINT" >&2; exit 127; }
     exec "$VENV/bin/kubernetes-validate" --strict -k "$K8S_VERSION" "$@"
     ;;
+  checkov)
+    shift
+    have_checkov || { echo "checkov is not installed in $CHECKOV_VENV; $INSTALL_HINT" >&2; exit 127; }
+    # Offline: no policy download, no platform mapping, no results upload. Exit 1 only means "some checks failed".
+    BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false \
+      "$CHECKOV_VENV/bin/checkov" --framework kubernetes --skip-download --compact -o json -f "$@" || [ $? -eq 1 ]
+    ;;
   stack)
     shift
     have_docker || { echo "the docker CLI (docker stack config) is not installed; $INSTALL_HINT" >&2; exit 127; }
@@ -51,7 +67,7 @@ case "${1:-}" in
     printf '%s\n' "$out" | "$VENV/bin/python" -c 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout, sort_keys=True, indent=1)'
     ;;
   *)
-    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

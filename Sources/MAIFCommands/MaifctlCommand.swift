@@ -18,7 +18,8 @@ public struct MaifctlCommand: AsyncParsableCommand {
         """,
         version: Engine.version,
         subcommands: [InitCommand.self, ValidateCommand.self, CheckCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, GraphCommand.self,
-                      OutputCommand.self, ShowCommand.self, RefreshCommand.self, ImportCommand.self, StateCommand.self, ProvidersCommand.self]
+                      OutputCommand.self, ShowCommand.self, RefreshCommand.self, ImportCommand.self, StateCommand.self, ProvidersCommand.self,
+                      RenderCommand.self]
     )
 
     public init() {}

@@ -64,6 +64,17 @@ enum ShippedStacks {
                 : "\(secretValues[2]) for \(file)\n"
             try? Data(text.utf8).write(to: URL(fileURLWithPath: path))
         }
+        // The k8s provider reads the kubeconfig the stacks name when it is configured: a kubeconfig with their context
+        // (plans of new objects of built-in kinds need no cluster; nothing listens at its server).
+        try? Data("""
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: production, cluster: {server: "https://127.0.0.1:1"}}]
+            users: [{name: production, user: {token: \(secretValues[2])}}]
+            contexts: [{name: production, context: {cluster: production, user: production}}]
+            current-context: production
+
+            """.utf8).write(to: URL(fileURLWithPath: home + "/.kube/config"))
         return [
             "HOME": home, "MAIFCTL_STATE_KEY": "shipped-stack-plans",
             "AWS_ACCESS_KEY_ID": "AKIDSTANDIN", "AWS_SECRET_ACCESS_KEY": secretValues[0],

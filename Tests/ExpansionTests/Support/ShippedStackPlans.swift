@@ -1,11 +1,13 @@
 /// The shipped stacks planned on empty state through the engine, exactly as `maifctl plan --refresh=false` plans them.
 /// The providers are configured from the stacks' own `clouds` sections; what those reference (credential variables,
 /// key files) is given stand-in values in a private HOME, and no provider is called (nothing is recorded, nothing refreshed).
+/// The k8s provider, whose plan asks the cluster's discovery, plans without one here (as `maifctl render` does).
 
 import BuiltinProviders
 import Engine
 import Expansion
 import Foundation
+import KubernetesProvider
 import Planning
 import ProviderKit
 import StackLoader
@@ -39,7 +41,9 @@ enum ShippedStackPlans {
     }()
 
     static var engine: Engine {
-        Engine(registry: BuiltinProviders.registry, environment: environment, workingDirectory: NSTemporaryDirectory())
+        var registry = BuiltinProviders.registry
+        KubernetesProvider.registerOffline(in: &registry)
+        return Engine(registry: registry, environment: environment, workingDirectory: NSTemporaryDirectory())
     }
 
     /// Loads a stack file (relative to the repository) as maifctl does, `clouds` checked against the providers' schemas.
