@@ -25,7 +25,10 @@ struct StackDecoder {
         }
         let clouds = r.object("clouds", "clouds") { decodeClouds($0) } ?? Clouds()
         let defaultCloud = meta?.cloud ?? .local
-        let clusters = r.objects("clusters", "cluster") { decodeCluster($0, defaultCloud: defaultCloud) } ?? []
+        // `multi_cloud.cluster_size` sizes the clusters that list no nodes of their own.
+        var clusterSize: Int?
+        if case .scalar(let text, _)? = root["multi_cloud"]?["cluster_size"]?.kind { clusterSize = Int(text) }
+        let clusters = r.objects("clusters", "cluster") { decodeCluster($0, defaultCloud: defaultCloud, clusterSize: clusterSize) } ?? []
         var stack = Stack(meta: meta ?? StackMeta(name: "unnamed"), clouds: clouds, clusters: clusters, files: files)
         stack.loadBalancing = r.object("load_balancing", "load_balancing") { decodeLoadBalancing($0) }
         stack.geoRouting = r.object("geo_routing", "geo_routing") { decodeGeoRouting($0) }
@@ -76,7 +79,7 @@ struct StackDecoder {
 
     // MARK: clusters
 
-    private func decodeCluster(_ r: ObjectReader, defaultCloud: CloudKind) -> Cluster? {
+    private func decodeCluster(_ r: ObjectReader, defaultCloud: CloudKind, clusterSize: Int?) -> Cluster? {
         let name = r.requiredString("name", example: "production-cluster")
         if let name, !isValidName(name) {
             context.error("invalid-name", "cluster name '\(name)' may only contain letters, digits, '-' and '_'",
@@ -89,8 +92,15 @@ struct StackDecoder {
             context.error("platform-cloud-mismatch", "platform '\(platform.rawValue)' does not run on cloud '\(cloud.rawValue)'",
                           hint: "platform \(platform.rawValue) runs on: \(allowed)", at: r.raw("platform")?.location ?? r.location)
         }
-        let nodes = r.objects("nodes", "node") { decodeNode($0, platform: platform) }
-        if !r.has("nodes") { r.missing("nodes", example: "[{id: node-1, role: primary}]") }
+        var nodes = r.objects("nodes", "node") { decodeNode($0, platform: platform) }
+        if !r.has("nodes") {
+            if let size = clusterSize, (1...1000).contains(size) {
+                // The guide's shape: one primary, the others secondaries, on the default port.
+                nodes = (1...size).map { Node(id: "node-\($0)", role: $0 == 1 ? .primary : .secondary, location: r.location) }
+            } else {
+                r.missing("nodes", example: "[{id: node-1, role: primary}]  (or set multi_cloud.cluster_size)")
+            }
+        }
         if case .sequence(let written)? = r.raw("nodes")?.kind, written.isEmpty {
             context.error("empty-cluster", "cluster '\(name ?? "?")' has no nodes", hint: "list at least one node", at: r.raw("nodes")?.location)
         }

@@ -242,4 +242,43 @@ extension AWSIntegration {
         try await aws.delete(zoneCtx, zone)
         #expect(try Self.hostedZones(endpoint).isEmpty)
     }
+
+    /// `least_loaded_region`: weighted alias records, a weight per region from its capacity; a weight changed by hand is
+    /// drift that update puts back.
+    @Test func weightedRecords() async throws {
+        let (aws, endpoint) = try Moto.provider(stack: "multi-region")
+        let lb = try Self.loadBalancer(endpoint, name: "maif-weighted")
+        let zoneCtx = Moto.context("route53_zone", "multi-region", stack: "multi-region")
+        let zone = try await aws.create(zoneCtx, ["name": "multi-region.maif.internal", "tags": Moto.tags(zoneCtx)])
+        func weighted(_ set: String, _ weight: Int64) -> [String: AttributeValue] {
+            ["hosted_zone_id": .string(zone.id), "name": "multi-region.maif.internal", "type": "A", "set_identifier": .string(set),
+             "weight": .int(weight),
+             "alias_target": .map(["dns_name": .string(lb.dns), "hosted_zone_id": .string(lb.zone), "evaluate_target_health": true])]
+        }
+        let usCtx = Moto.context("route53_record", "multi-region.us-east-1", stack: "multi-region")
+        let apCtx = Moto.context("route53_record", "multi-region.ap-southeast-1", stack: "multi-region")
+        let us = try await aws.create(usCtx, weighted("us-east-1", 255))
+        let ap = try await aws.create(apCtx, weighted("ap-southeast-1", 153))
+        try await NoChange.expect(aws, usCtx, us, weighted("us-east-1", 255))
+        try await NoChange.expect(aws, apCtx, ap, weighted("ap-southeast-1", 153))
+        var sets = try Self.recordSets(endpoint, zone: zone.id)
+        func set(_ id: String) -> [String: Any]? { sets.first { $0["SetIdentifier"] as? String == id } }
+        #expect(set("us-east-1")?["Weight"] as? Int == 255)
+        #expect(set("ap-southeast-1")?["Weight"] as? Int == 153)
+        #expect(set("us-east-1")?["Region"] == nil && set("us-east-1")?["GeoLocation"] == nil)
+
+        // Someone moved all traffic off ap-southeast-1 by hand: read shows it, update puts the weight back.
+        let lbDNS = lb.dns, lbZone = lb.zone
+        let batch = #"{"Changes":[{"Action":"UPSERT","ResourceRecordSet":{"Name":"multi-region.maif.internal","Type":"A","SetIdentifier":"ap-southeast-1","Weight":0,"AliasTarget":{"HostedZoneId":"\#(lbZone)","DNSName":"\#(lbDNS)","EvaluateTargetHealth":true}}}]}"#
+        _ = try Moto.cli(endpoint, ["route53", "change-resource-record-sets", "--hosted-zone-id", zone.id, "--change-batch", batch])
+        let drifted = try #require(try await aws.read(apCtx, ap))
+        #expect(drifted.attributes["weight"] == .int(0))
+        _ = try await aws.update(apCtx, drifted, weighted("ap-southeast-1", 153))
+        sets = try Self.recordSets(endpoint, zone: zone.id)
+        #expect(set("ap-southeast-1")?["Weight"] as? Int == 153)
+
+        try await aws.delete(usCtx, us)
+        try await aws.delete(apCtx, ap)
+        try await aws.delete(zoneCtx, zone)
+    }
 }

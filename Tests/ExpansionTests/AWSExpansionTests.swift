@@ -55,7 +55,7 @@ final class AWSExpansionTests: XCTestCase {
             "aws.vpc": 1, "aws.internet_gateway": 1, "aws.route_table": 1, "aws.route_table_association": 3, "aws.subnet": 3,
             "aws.security_group": 2, "aws.instance": 3,
             "aws.lb": 1, "aws.lb_target_group": 1, "aws.lb_listener": 1, "aws.lb_target_group_attachment": 3,
-            "aws.launch_template": 1, "aws.autoscaling_group": 1, "aws.autoscaling_policy": 3,
+            "aws.launch_template": 1, "aws.autoscaling_group": 1, "aws.autoscaling_policy": 5,
             "aws.cloudwatch_alarm": 5, "aws.cloudwatch_log_group": 1,
             "aws.s3_bucket": 3,
             "aws.route53_zone": 1, "aws.route53_record": 2, "aws.route53_health_check": 1,
@@ -203,6 +203,24 @@ final class AWSExpansionTests: XCTestCase {
         XCTAssertTrue(template["user_data"]?.stringValue?.contains("name: production-cluster") ?? false)
     }
 
+    func testWhatANetworkLoadBalancerCannotDoIsAWarningAtTheKey() throws {
+        let expansion = Expander.expand(try Self.load("stacks/production.yaml"))
+        let warnings = expansion.diagnostics.filter { $0.code.hasPrefix("aws-lb-") }
+        XCTAssertEqual(warnings.map(\.code), ["aws-lb-weights-ignored", "aws-lb-strategy-unsupported"])
+        XCTAssertEqual(warnings.map { $0.location?.line }, [78, 66], "load_balancing.weights.node-3, load_balancing.strategy")
+        XCTAssertTrue(warnings[0].message.contains("node-3"), warnings[0].message)
+        XCTAssertTrue(warnings[1].message.contains("adaptive"), warnings[1].message)
+
+        let plain = Expander.expand(try Self.load(yaml: """
+            stack: {name: s, cloud: aws, region: us-east-1}
+            clusters:
+              - name: c
+                nodes: [{id: n1, role: primary}]
+            load_balancing: {strategy: round_robin}
+            """))
+        XCTAssertEqual(plain.diagnostics.filter { $0.code.hasPrefix("aws-lb-") }, [], "round robin and even weights are what an NLB does")
+    }
+
     func testOneScalingPolicyPerPolicyWithItsCooldownAndAlarm() throws {
         let production = Self.resources(try Self.load("stacks/production.yaml"))
         for (name, adjustment, cooldown, comparison, threshold, periods) in [
@@ -220,6 +238,12 @@ final class AWSExpansionTests: XCTestCase {
             XCTAssertEqual(alarm["threshold"], .double(threshold))
             XCTAssertEqual(alarm["evaluation_periods"], .int(Int64(periods)))
             XCTAssertEqual(alarm["alarm_actions"], .list([.string("${aws.autoscaling_policy.production-cluster.\(name).arn}")]))
+        }
+        // The utilization targets track beside the explicit policies (Auto Scaling follows whichever asks for more).
+        for (name, target) in [("target_cpu_utilization", 70.0), ("target_memory_utilization", 80.0)] {
+            let tracking = try resource(production, "aws.autoscaling_policy.production-cluster.\(name)")
+            XCTAssertEqual(tracking["policy_type"], "TargetTrackingScaling")
+            XCTAssertEqual(tracking["target_tracking_configuration"]?.mapValue?["target_value"], .double(target))
         }
     }
 
@@ -352,6 +376,26 @@ final class AWSExpansionTests: XCTestCase {
             XCTAssertNil(record["geo_location"])
         }
         XCTAssertNil(resources["aws.route53_record.multi-region.default"])
+    }
+
+    func testLeastLoadedRegionSharesTheAnswersByCapacity() throws {
+        var stack = try Self.load("stacks/multi-region.yaml")
+        stack.geoRouting?.complianceAware = false
+        stack.geoRouting?.primary = .leastLoadedRegion
+        let capacities = Dictionary(uniqueKeysWithValues: (stack.geoRouting?.regions ?? []).map { ($0.name, $0.capacity ?? 0) })
+        let largest = try XCTUnwrap(capacities.values.max())
+        let expansion = Expander.expand(stack)
+        let resources = Dictionary(uniqueKeysWithValues: expansion.resources.map { ($0.address.description, $0.config) })
+        for region in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
+            let record = try resource(resources, "aws.route53_record.multi-region.\(region)")
+            let expected = Int64((255 * Double(capacities[region]!) / Double(largest)).rounded())
+            XCTAssertEqual(record["weight"], .int(expected), region)
+            XCTAssertNil(record["region"]); XCTAssertNil(record["geo_location"])
+            XCTAssertNotNil(record["health_check_id"], "an unhealthy region drops out of the answers")
+        }
+        let warning = try XCTUnwrap(expansion.diagnostics.first { $0.code == "aws-geo-coordinates-unused" })
+        XCTAssertTrue(warning.message.contains("weight (by capacity)"), warning.message)
+        XCTAssertEqual(warning.location?.line, 59, "the first region's location")
     }
 
     func testNoRoute53WithoutGeoRouting() throws {

@@ -60,6 +60,24 @@ final class StackSectionTests: XCTestCase {
         XCTAssertEqual(stack.clusters.map(\.region), ["us-west-2", "eu-west-1"])
     }
 
+    func testMultiCloudClusterSizeSizesTheClustersThatListNoNodes() throws {
+        let stack = try loadStack("""
+            stack: {name: s, cloud: aws, region: us-east-1}
+            clusters:
+              - name: sized
+              - name: listed
+                replication_factor: 1
+                nodes: [{id: n1, role: primary}]
+            multi_cloud: {cluster_size: 5}
+            """)
+        XCTAssertEqual(stack.clusters[0].nodes.map(\.id), ["node-1", "node-2", "node-3", "node-4", "node-5"])
+        XCTAssertEqual(stack.clusters[0].nodes.map(\.role), [.primary, .secondary, .secondary, .secondary, .secondary])
+        XCTAssertEqual(stack.clusters[1].nodes.map(\.id), ["n1"], "a cluster's own nodes win")
+
+        assertSingleError(load("stack: {name: s}\nclusters:\n  - name: c\n"), "missing-key", at: (3, 5),
+                          messageContains: "'nodes'", hintContains: "multi_cloud.cluster_size")
+    }
+
     func testStackNamesAreRestrictedToLettersDigitsDashAndUnderscore() {
         assertSingleError(load("stack: {name: my stack}"), "invalid-name", at: (1, 15), messageContains: "'my stack'")
     }

@@ -238,6 +238,7 @@ enum AWSProviderSchema {
             "set_identifier": .init(.string, forceNew: true, description: "tells records of one name apart under latency or geolocation routing"),
             "region": .init(.string, description: "latency routing: the AWS region whose latency picks this record"),
             "geo_location": .init(.map, description: "geolocation routing: {continent_code} or {country_code}; country_code * is the default"),
+            "weight": .init(.int, description: "weighted routing: this record's share, 0–255, of the answers for its name"),
             "alias_target": .init(.map, description: "{hosted_zone_id, dns_name, evaluate_target_health}"),
             "health_check_id": .optionalString,
             "ttl": .optionalInt,

@@ -1,5 +1,5 @@
 /// Route 53 resource record sets (ChangeResourceRecordSets UPSERT/DELETE, ListResourceRecordSets): simple, latency
-/// (`region`), geolocation (`geo_location`) and alias records. AWS has no tags for them; their natural key is
+/// (`region`), weighted (`weight`), geolocation (`geo_location`) and alias records. AWS has no tags for them; their natural key is
 /// zone + name + type + set identifier, which is also the id: `ZONE_NAME_TYPE` or `ZONE_NAME_TYPE_SETID`.
 
 import Foundation
@@ -37,6 +37,7 @@ struct Route53RecordSet: Equatable {
         self.init(name: c["name"]?.text ?? "", type: c["type"]?.text ?? "")
         setIdentifier = c["set_identifier"]?.text
         region = c["region"]?.text
+        weight = c["weight"]?.intValue_
         if let geo = c["geo_location"]?.mapValue {
             continent = geo["continent_code"]?.text
             country = geo["country_code"]?.text
@@ -115,6 +116,7 @@ struct Route53RecordSet: Equatable {
             "hosted_zone_id": .string(zone), "name": .string(fqdn), "fqdn": .string(fqdn), "type": .string(type),
             "set_identifier": setIdentifier.map(AttributeValue.string) ?? .null, "region": region.map(AttributeValue.string) ?? .null,
             "geo_location": geo,
+            "weight": weight.map(AttributeValue.int) ?? .null,
             "alias_target": alias.map { .map(["hosted_zone_id": .string($0.hostedZoneId), "dns_name": .string(Route53.normalize($0.dnsName)),
                                              "evaluate_target_health": .bool($0.evaluateTargetHealth)]) } ?? .null,
             "health_check_id": healthCheckId.map(AttributeValue.string) ?? .null,

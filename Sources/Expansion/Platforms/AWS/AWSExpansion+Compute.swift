@@ -100,9 +100,10 @@ extension AWSClusterExpansion {
                 "cooldown": .int(Int64((down ? h.scaleDownCooldown : h.scaleUpCooldown).seconds)),
             ], origin: policy.location ?? h.location))
         }
-        // Without explicit policies the guide's utilization targets drive the group: target tracking on the
+        // The guide's utilization targets drive the group beside its explicit policies: target tracking on the
         // cluster's average, named instances included, since the group alone may have no instances to measure.
-        if h.policies.isEmpty {
+        // With both, Auto Scaling follows whichever policy asks for the larger group.
+        do {
             let targets: [(String, String, Percentage?)] = [
                 ("target_cpu_utilization", "cpu_utilization", h.targetCPUUtilization),
                 ("target_memory_utilization", "memory_utilization", h.targetMemoryUtilization),

@@ -1,6 +1,7 @@
 /// Geo routing on Route 53: one hosted zone per stack and, per `geo_routing` region served by an AWS VM
 /// cluster, an alias record to that cluster's load balancer with a health check. Records use latency
-/// routing; with `compliance_aware` they use geolocation (one continent per region, plus a default), so
+/// routing (`closest_region`) or weighted routing by capacity (`least_loaded_region`); with `compliance_aware`
+/// they use geolocation (one continent per region, plus a default), so
 /// that clients — and their data — stay in the region their continent maps to.
 
 import ProviderKit
@@ -58,15 +59,48 @@ struct GeoRoutingExpansion {
             out.diagnostics.append(.warning("aws-geolocation-ambiguous", "geo_routing is compliance_aware, but its regions do not map to one continent each; Route 53 uses latency routing instead",
                                             hint: "geolocation routing sends each continent to one region", at: geo.location))
         }
+        // least_loaded_region: answers shared by capacity (weighted records); closest_region: the region of least
+        // latency. Either way, a record whose health check fails is left out, which is the fallback Route 53 has.
+        let weighted = !geolocation && geo.primary == .leastLoadedRegion
+        let largest = targets.compactMap(\.region.capacity).max() ?? 1
         for (target, continent) in zip(targets, continents) {
-            let routing: (String, AttributeValue) = geolocation
-                ? ("geo_location", .map(["continent_code": .string(continent!)]))
-                : ("region", .string(target.cluster.region))
+            let routing: (String, AttributeValue)
+            if geolocation {
+                routing = ("geo_location", .map(["continent_code": .string(continent!)]))
+            } else if weighted {
+                // Route 53 weighs 0–255; the largest region gets 255, the others their share of it (at least 1).
+                let share = Double(target.region.capacity ?? largest) / Double(max(1, largest))
+                routing = ("weight", .int(Int64(max(1, min(255, (255 * share).rounded())))))
+            } else {
+                routing = ("region", .string(target.cluster.region))
+            }
             out.resources += record(target, name: target.region.name, routing: routing)
         }
+        out.diagnostics += selectionWarnings(geolocation: geolocation)
         if geolocation, let fallback = targets.max(by: { ($0.region.capacity ?? 0) < ($1.region.capacity ?? 0) }) {
             // Clients outside every mapped continent go to the region with the most capacity.
             out.resources += record(fallback, name: "default", routing: ("geo_location", .map(["country_code": "*"])), healthCheck: false)
+        }
+        return out
+    }
+
+    /// What Route 53 does not take from `geo_routing`: coordinates (latency and weighted routing do not use them;
+    /// geoproximity routing would, and is not built yet), `primary_region`, and a fallback other than its own.
+    private func selectionWarnings(geolocation: Bool) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        if let first = geo.regions.first(where: { $0.location != nil }) {
+            let names = geo.regions.filter { $0.location != nil }.map(\.name).joined(separator: ", ")
+            let how = geolocation ? "geolocation (by the client's continent)" : geo.primary == .leastLoadedRegion ? "weight (by capacity)" : "measured latency"
+            out.append(.warning("aws-geo-coordinates-unused",
+                                "geo_routing regions \(names): Route 53 routes by \(how) here; the regions' coordinates reach only cluster.yaml",
+                                hint: "maifctl does not make geoproximity records yet; drop `location` to silence this",
+                                at: stack.location(of: "geo_routing.regions.\(first.name).location") ?? first.sourceLocation))
+        }
+        if !geolocation, geo.primary == .primaryRegion {
+            out.append(.warning("aws-geo-selection-unsupported",
+                                "geo_routing.routing.primary primary_region: Route 53 has no single-primary policy over \(geo.regions.count) regions; records use latency routing",
+                                hint: "closest_region (latency) or least_loaded_region (weighted by capacity) map onto Route 53",
+                                at: stack.location(of: "geo_routing.routing.primary") ?? geo.location))
         }
         return out
     }

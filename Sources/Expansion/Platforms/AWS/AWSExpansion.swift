@@ -68,6 +68,7 @@ struct AWSClusterExpansion {
         out.resources += network()
         out.resources += instances()
         out.resources += loadBalancer()
+        out.diagnostics += balancingWarnings()
         out.resources += autoScaling()
         out += alarms()
         return out

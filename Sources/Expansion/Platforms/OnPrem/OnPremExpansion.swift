@@ -22,6 +22,12 @@ enum OnPremExpansion {
                                             hint: "install the release the image carries on the hosts, or remove `image` from the cluster",
                                             at: stack.location(of: "clusters[\(index)].image") ?? cluster.location))
         }
+        if let h = stack.autoscaling?.horizontal {
+            out.diagnostics.append(.warning("autoscaling-not-applied",
+                                            "on-prem cluster '\(cluster.name)' runs on its \(cluster.nodes.count) listed hosts; autoscaling.horizontal cannot add or remove hosts",
+                                            hint: "MAIF still reads the policies in cluster.yaml; add hosts to the cluster's nodes to grow it",
+                                            at: h.location))
+        }
         for node in cluster.nodes {
             guard let host = node.host else {
                 out.diagnostics.append(.error("onprem-node-without-host", "node '\(node.id)' of on-prem cluster '\(cluster.name)' has no host",
