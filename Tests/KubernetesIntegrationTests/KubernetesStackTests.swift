@@ -59,6 +59,8 @@ final class KubernetesStackTests: XCTestCase {
         ("statefulset", "maif-cluster", "k8s.stateful_set.k8s-maif-cluster"),
         ("horizontalpodautoscaler", "maif-cluster", "k8s.horizontal_pod_autoscaler.k8s-maif-cluster"),
         ("poddisruptionbudget", "maif-cluster", "k8s.pod_disruption_budget.k8s-maif-cluster"),
+        // security.admin_cidrs
+        ("networkpolicy", "maif-ingress", "k8s.manifest.k8s-maif-cluster.network-policy"),
     ]
 
     func object(_ kind: String, _ name: String) throws -> [String: Any] { try lab.get(["-n", namespace, kind, name]) }
@@ -69,7 +71,7 @@ final class KubernetesStackTests: XCTestCase {
         try begin("stack")
         startController()
         let applied = try maifctl(["apply", "--auto-approve"])
-        print("k8s apply of stacks/kubernetes.yaml (8 objects, rollout waited for): \(String(format: "%.1f", applied.seconds)) s")
+        print("k8s apply of stacks/kubernetes.yaml (9 objects, rollout waited for): \(String(format: "%.1f", applied.seconds)) s")
         XCTAssertTrue(applied.stdout.contains("Provider calls (plan and apply): k8s: "), applied.stdout)
 
         // kubectl, not maifctl, sees every object, its owner labels, and maifctl as its field manager.
@@ -154,7 +156,7 @@ final class KubernetesStackTests: XCTestCase {
         let destroyed = try maifctl(["destroy", "--auto-approve"], overlays: ["force.yaml"])
         print("k8s destroy of stacks/kubernetes.yaml: \(String(format: "%.1f", destroyed.seconds)) s")
         XCTAssertTrue(try lab.isGone("namespace", namespace), "the namespace is gone")
-        let left = try lab.kubectl(["get", "all,configmaps,secrets,poddisruptionbudgets,horizontalpodautoscalers", "-n", namespace, "-o", "name"])
+        let left = try lab.kubectl(["get", "all,configmaps,secrets,poddisruptionbudgets,horizontalpodautoscalers,networkpolicies", "-n", namespace, "-o", "name"])
         XCTAssertEqual(left.trimmingCharacters(in: .whitespacesAndNewlines), "", "objects are left: \(left)")
         XCTAssertGreaterThanOrEqual(controller?.rollouts ?? 0, 2)
     }
