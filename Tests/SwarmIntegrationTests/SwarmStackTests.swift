@@ -153,7 +153,9 @@ final class SwarmStackTests: XCTestCase {
             XCTAssertEqual(mounts.first?["Target"] as? String, "/data")
             XCTAssertEqual((container["Configs"] as? [[String: Any]])?.first?["ConfigName"] as? String, configs.first)
             XCTAssertEqual(Set((container["Secrets"] as? [[String: Any]] ?? []).compactMap { $0["SecretName"] as? String }),
-                           ["maif-join-token-v1", "maif-aws-access-key-id-v1", "maif-aws-secret-access-key-v1"])
+                           ["maif-join-token-v1", "maif-aws-access-key-id-v1", "maif-aws-secret-access-key-v1",
+                            // security.tls: the operator's certificate material, by name
+                            "maif-tls-cert", "maif-tls-key", "maif-tls-ca"])
             let labels = spec["Labels"] as? [String: String] ?? [:]
             XCTAssertEqual(labels["maif.stack"], "swarm")
             XCTAssertEqual(labels["maif.address"], "swarm.service.swarm-cluster.\(role)")
