@@ -221,6 +221,7 @@ enum PlatformFixture {
         "swarm-cluster-shares-swarm", "swarm-without-manager", "autoscaling-not-applied", "node-ids-not-task-slots",
         "onprem-node-without-host", "onprem-backup-without-host",
         "kubernetes-hpa-policy-threshold", "kubernetes-vpa-initial-only", "swarm-admin-cidrs-not-applied", "swarm-vertical-not-applied",
+        "mutual-tls-without-tls",
     ]
 
     /// The planned attributes of one provider's resources on empty state, references resolved.

@@ -196,6 +196,21 @@ final class KubernetesScalingSecurityTests: XCTestCase {
         XCTAssertTrue(result.output.contains("vertical-pod-autoscaler.json passed for resource VerticalPodAutoscaler/maif-cluster against"), result.output)
     }
 
+    /// mutual_tls without tls cannot be delivered (no certificates reach the nodes): a warning at the key, on both platforms.
+    func testMutualTLSWithoutTLSIsAWarningAtTheAuthenticationKey() async throws {
+        for stack in ["stacks/kubernetes.yaml", "stacks/swarm.yaml"] {
+            let text = try String(contentsOf: ShippedStackPlans.repoRoot.appendingPathComponent(stack), encoding: .utf8)
+            let lines = text.components(separatedBy: "\n")
+            let row = try XCTUnwrap(lines.lastIndex { $0.hasPrefix("  authentication: mutual_tls") }) + 1
+            let run = try await OverlayRun.plan(stack, overlay: "security: {tls: false}\n")
+            let file = (stack as NSString).lastPathComponent
+            XCTAssertEqual(run.warnings("mutual-tls-without-tls"), ["\(file):\(row):19"], stack)
+            XCTAssertEqual(run.warnings("mutual-tls-without-tls").count, 1)
+            let base = try await OverlayRun.plan(stack, overlay: "stack: {name: \((stack as NSString).lastPathComponent.replacingOccurrences(of: ".yaml", with: ""))}\n")
+            XCTAssertEqual(base.warnings("mutual-tls-without-tls"), [], "with tls on, no warning (\(stack))")
+        }
+    }
+
     // MARK: security on Swarm
 
     func testSwarmTLSIsAConfigAndSecretsByNameAndAdminCIDRsAWarning() async throws {
@@ -217,6 +232,19 @@ final class KubernetesScalingSecurityTests: XCTestCase {
         XCTAssertNil(run.planned.keys.first { $0.hasPrefix("swarm.secret.") && $0.contains("tls") }, "maifctl does not create them")
         XCTAssertEqual(run.warnings("swarm-admin-cidrs-not-applied"), ["overlay.yaml:1:25"])
         XCTAssertTrue(run.messages("swarm-admin-cidrs-not-applied")[0].contains("10.0.0.0/8, 172.16.0.0/12"))
+    }
+}
+
+extension KubernetesScalingSecurityTests {
+    /// auto_restart: false on Swarm: the tasks' restart policy is none (Swarm's default restarts them).
+    func testAutoRestartOffIsTheSwarmTasksRestartPolicy() async throws {
+        let off = try await OverlayRun.plan("stacks/swarm.yaml", overlay: "high_availability:\n  recovery: {auto_restart: false}\n")
+        let on = try await OverlayRun.plan("stacks/swarm.yaml", overlay: "high_availability:\n  recovery: {auto_restart: true}\n")
+        for service in ["manager", "worker"] {
+            let address = "swarm.service.swarm-cluster.\(service)"
+            XCTAssertEqual(off.planned[address]?["spec"]?[path: "TaskTemplate.RestartPolicy"], .map(["Condition": "none"]), address)
+            XCTAssertNil(on.planned[address]?["spec"]?[path: "TaskTemplate.RestartPolicy"], address)
+        }
     }
 }
 

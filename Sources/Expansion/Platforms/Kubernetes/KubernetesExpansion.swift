@@ -82,6 +82,7 @@ struct KubernetesCluster {
         }
         resources.append(disruptionBudgetResource(name: setName))
         if let policy = networkPolicyResource() { resources.append(policy) }
+        if let warning = mutualTLSWarning { out.diagnostics.append(warning) }
         out.resources = resources
         return out
     }

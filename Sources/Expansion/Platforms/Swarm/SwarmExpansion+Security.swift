@@ -58,6 +58,11 @@ extension SwarmCluster {
     /// What Swarm cannot express of `security` and `autoscaling.vertical`.
     func securityAndScalingWarnings() -> [Diagnostic] {
         var out: [Diagnostic] = []
+        let n = Self.tlsSecretNames
+        if let warning = KubernetesCluster.mutualTLSWithoutTLS(stack, cluster: cluster, platform: "swarm",
+                                                                delivery: "the swarm secrets \(n.cert), \(n.key), \(n.ca)") {
+            out.append(warning)
+        }
         if let security = stack.security, !security.adminCIDRs.isEmpty {
             out.append(.warning("swarm-admin-cidrs-not-applied",
                 "security.admin_cidrs: Docker Swarm's routing mesh publishes port \(ContainerWorkload.port(cluster.nodes)) of cluster '\(cluster.name)' to every source address; it cannot restrict it to \(security.adminCIDRs.joined(separator: ", "))",

@@ -150,6 +150,7 @@ struct SwarmCluster {
         ]
         let resources = taskResources(nodes)
         if !resources.isEmpty { taskTemplate["Resources"] = .map(resources) }
+        if let restartPolicy { taskTemplate["RestartPolicy"] = restartPolicy }
         var spec: [String: AttributeValue] = [
             "Name": .string(name),
             "Labels": labels(address),
