@@ -18,4 +18,13 @@ enum TLSConfig {
                 ])),
             ]).render()
     }
+
+    /// `authentication: mutual_tls` with `tls: false` on a platform where TLS brings the certificates: nothing can ask
+    /// a peer for one, so the value cannot take effect.
+    static func mutualTLSWithoutTLS(_ stack: Stack, cluster: Cluster, platform: String, delivery: String) -> Diagnostic? {
+        guard let s = stack.security, !s.tls, s.authentication == "mutual_tls" else { return nil }
+        return .warning("mutual-tls-without-tls",
+            "security.authentication: mutual_tls needs TLS, but security.tls is false: the \(platform) nodes of cluster '\(cluster.name)' get no TLS settings file and no certificates (\(delivery)), so no peer or client is asked for a certificate",
+            hint: "set security.tls: true", at: stack.location(of: "security.authentication") ?? s.location ?? cluster.location)
+    }
 }

@@ -22,14 +22,7 @@ extension KubernetesCluster {
 
     /// `authentication: mutual_tls` needs the certificates TLS brings; without `tls` it cannot be delivered.
     var mutualTLSWarning: Diagnostic? {
-        KubernetesCluster.mutualTLSWithoutTLS(stack, cluster: cluster, platform: "kubernetes", delivery: "the Secret \(Self.tlsSecretName)")
-    }
-
-    static func mutualTLSWithoutTLS(_ stack: Stack, cluster: Cluster, platform: String, delivery: String) -> Diagnostic? {
-        guard let s = stack.security, !s.tls, s.authentication == "mutual_tls" else { return nil }
-        return .warning("mutual-tls-without-tls",
-            "security.authentication: mutual_tls needs TLS, but security.tls is false: the \(platform) nodes of cluster '\(cluster.name)' get no TLS settings file and no certificates (\(delivery)), so no peer or client is asked for a certificate",
-            hint: "set security.tls: true", at: stack.location(of: "security.authentication") ?? s.location ?? cluster.location)
+        TLSConfig.mutualTLSWithoutTLS(stack, cluster: cluster, platform: "kubernetes", delivery: "the Secret \(Self.tlsSecretName)")
     }
 
     /// The node's tls.yaml when `security.tls` is on.

@@ -2,7 +2,8 @@
 /// cluster.yaml, StatefulSet with volume claim templates, headless and client Services), a HorizontalPodAutoscaler
 /// from `autoscaling.horizontal` and a VerticalPodAutoscaler from `autoscaling.vertical` (+Scaling), a
 /// PodDisruptionBudget keeping a quorum up, a Secret with the backup credentials when the nodes write to a cloud
-/// bucket, and `security`'s TLS settings and NetworkPolicy (+Security). Each resource's `manifest` is the object exactly as it is server-side applied.
+/// bucket, and `security`'s TLS settings and NetworkPolicy (+Security). Each resource's `manifest` is the object
+/// exactly as it is server-side applied.
 
 import ProviderKit
 import StackModel

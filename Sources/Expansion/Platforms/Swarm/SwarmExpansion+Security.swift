@@ -59,8 +59,8 @@ extension SwarmCluster {
     func securityAndScalingWarnings() -> [Diagnostic] {
         var out: [Diagnostic] = []
         let n = Self.tlsSecretNames
-        if let warning = KubernetesCluster.mutualTLSWithoutTLS(stack, cluster: cluster, platform: "swarm",
-                                                                delivery: "the swarm secrets \(n.cert), \(n.key), \(n.ca)") {
+        if let warning = TLSConfig.mutualTLSWithoutTLS(stack, cluster: cluster, platform: "swarm",
+                                                        delivery: "the swarm secrets \(n.cert), \(n.key), \(n.ca)") {
             out.append(warning)
         }
         if let security = stack.security, !security.adminCIDRs.isEmpty {
