@@ -18,6 +18,8 @@ final class KubernetesExpansionTests: XCTestCase {
         XCTAssertEqual(PlatformFixture.counts(expansion.resources), [
             "k8s.namespace": 1, "k8s.config_map": 1, "k8s.secret": 1, "k8s.service": 2, "k8s.stateful_set": 1,
             "k8s.horizontal_pod_autoscaler": 1, "k8s.pod_disruption_budget": 1,
+            // the NetworkPolicy of security.admin_cidrs
+            "k8s.manifest": 1,
         ])
         XCTAssertEqual(expansion.ownDiagnostics, [])
     }
@@ -106,7 +108,7 @@ final class KubernetesExpansionTests: XCTestCase {
 
     func testEveryObjectIsLabelledWithStackAndAddress() async throws {
         let planned = try await PlatformFixture.plan(Self.stackFile, provider: "k8s")
-        XCTAssertEqual(planned.count, 8)
+        XCTAssertEqual(planned.count, 9)
         for (address, attributes) in planned {
             let labels = attributes["manifest"]?[path: "metadata.labels"]
             XCTAssertEqual(labels?[path: "app"], "maif", address)
@@ -218,6 +220,8 @@ enum PlatformFixture {
         "kubernetes-cluster-shares-namespace", "invalid-kubernetes-name", "node-ids-not-pod-names", "node-resources-differ",
         "swarm-cluster-shares-swarm", "swarm-without-manager", "autoscaling-not-applied", "node-ids-not-task-slots",
         "onprem-node-without-host", "onprem-backup-without-host",
+        "kubernetes-hpa-policy-threshold", "kubernetes-vpa-initial-only", "swarm-admin-cidrs-not-applied", "swarm-vertical-not-applied",
+        "mutual-tls-without-tls",
     ]
 
     /// The planned attributes of one provider's resources on empty state, references resolved.

@@ -13,12 +13,13 @@ final class SwarmExpansionTests: XCTestCase {
     func testResourceCountsPerType() throws {
         let expansion = try PlatformFixture.expand(Self.stackFile, provider: "swarm")
         XCTAssertEqual(PlatformFixture.counts(expansion.resources), [
-            "swarm.network": 1, "swarm.config": 1, "swarm.volume": 1, "swarm.service": 2,
+            // cluster.yaml, and tls.yaml of security.tls
+            "swarm.network": 1, "swarm.config": 2, "swarm.volume": 1, "swarm.service": 2,
             // the join token, and the AWS credentials the nodes write backups with
             "swarm.secret": 3,
         ])
-        XCTAssertEqual(expansion.ownDiagnostics.map { $0.contains("[autoscaling-not-applied]") }, [true],
-                       "the only finding: Docker Swarm has no autoscaler")
+        XCTAssertEqual(expansion.ownDiagnostics.map { $0.contains("[autoscaling-not-applied]") || $0.contains("[swarm-admin-cidrs-not-applied]") },
+                       [true, true], "the only findings: Docker Swarm has no autoscaler, and cannot restrict by source address")
     }
 
     func testManagerService() async throws {
@@ -29,7 +30,7 @@ final class SwarmExpansionTests: XCTestCase {
         XCTAssertEqual(spec[path: "TaskTemplate.Placement.Constraints"], .list(["node.role == manager"]))
         XCTAssertEqual(spec[path: "TaskTemplate.ContainerSpec.Image"], "maif/maif-enterprise:latest")
         XCTAssertEqual(spec[path: "TaskTemplate.ContainerSpec.Args"],
-                       .list(["maif", "--role", "manager", "--join-token-file", "/run/secrets/maif-join-token"]))
+                       .list(["maif", "--role", "manager", "--join-token-file", "/run/secrets/maif-join-token", "--tls-config", "/config/tls.yaml"]))
         let env = spec[path: "TaskTemplate.ContainerSpec.Env"]?.listValue?.compactMap(\.stringValue) ?? []
         XCTAssertEqual(env, [
             "MAIF_CLUSTER_NAME=swarm-cluster", "MAIF_REPLICATION_FACTOR=3", "MAIF_CLUSTER_CONFIG=/config/cluster.yaml",
@@ -84,7 +85,7 @@ final class SwarmExpansionTests: XCTestCase {
 
     func testEverythingIsLabelledWithStackAndAddress() async throws {
         let planned = try await PlatformFixture.plan(Self.stackFile, provider: "swarm")
-        XCTAssertEqual(planned.count, 8)
+        XCTAssertEqual(planned.count, 9)
         for (address, attributes) in planned {
             let labels = address.hasPrefix("swarm.service.") ? attributes["spec"]?[path: "Labels"] : attributes["labels"]
             XCTAssertEqual(labels?.mapValue?["maif.stack"], "swarm", address)
@@ -97,7 +98,7 @@ final class SwarmExpansionTests: XCTestCase {
         let edges = PlatformFixture.references(expansion.resources)
         let secrets = ["swarm.secret.swarm-cluster.aws-access-key-id", "swarm.secret.swarm-cluster.aws-secret-access-key",
                        "swarm.secret.swarm-cluster.join-token"]
-        let needs = (["swarm.config.swarm-cluster", "swarm.network.swarm-cluster", "swarm.volume.swarm-cluster"] + secrets).sorted()
+        let needs = (["swarm.config.swarm-cluster", "swarm.config.swarm-cluster.tls", "swarm.network.swarm-cluster", "swarm.volume.swarm-cluster"] + secrets).sorted()
         XCTAssertEqual(edges["swarm.service.swarm-cluster.manager"], needs)
         XCTAssertEqual(edges["swarm.service.swarm-cluster.worker"], needs)
     }

@@ -59,17 +59,82 @@ final class KubernetesStackTests: XCTestCase {
         ("statefulset", "maif-cluster", "k8s.stateful_set.k8s-maif-cluster"),
         ("horizontalpodautoscaler", "maif-cluster", "k8s.horizontal_pod_autoscaler.k8s-maif-cluster"),
         ("poddisruptionbudget", "maif-cluster", "k8s.pod_disruption_budget.k8s-maif-cluster"),
+        // security.admin_cidrs
+        ("networkpolicy", "maif-ingress", "k8s.manifest.k8s-maif-cluster.network-policy"),
     ]
 
     func object(_ kind: String, _ name: String) throws -> [String: Any] { try lab.get(["-n", namespace, kind, name]) }
 
     // MARK: scenarios
 
+    /// autoscaling.vertical: a VerticalPodAutoscaler of the StatefulSet, applied once its kind is served. The CRD is
+    /// declared here, standing in for the VPA project's install (whose controllers the stand-in does not run).
+    func testVerticalScalingIsAVerticalPodAutoscalerAppliedOnceItsCRDIsServed() throws {
+        try begin("vpa")
+        try work.write("vpa.yaml", """
+            clouds:
+              kubernetes: {wait: false}
+            autoscaling:
+              horizontal: ~
+              vertical:
+                cpu: {min: "1", max: "16"}
+                memory: {min: 4Gi, max: 64Gi}
+            resources:
+              - type: k8s.custom_resource_definition
+                name: vpa
+                properties:
+                  manifest:
+                    apiVersion: apiextensions.k8s.io/v1
+                    kind: CustomResourceDefinition
+                    metadata: {name: verticalpodautoscalers.autoscaling.k8s.io}
+                    spec:
+                      group: autoscaling.k8s.io
+                      scope: Namespaced
+                      names: {kind: VerticalPodAutoscaler, plural: verticalpodautoscalers, singular: verticalpodautoscaler, listKind: VerticalPodAutoscalerList}
+                      versions:
+                        - name: v1
+                          served: true
+                          storage: true
+                          schema:
+                            openAPIV3Schema:
+                              type: object
+                              properties:
+                                spec:
+                                  type: object
+                                  required: [targetRef]
+                                  properties:
+                                    targetRef:
+                                      type: object
+                                      required: [kind, name]
+                                      properties: {apiVersion: {type: string}, kind: {type: string}, name: {type: string}}
+                                    updatePolicy:
+                                      type: object
+                                      properties: {updateMode: {type: string, enum: ["Off", Initial, Recreate, Auto]}}
+                                    resourcePolicy: {type: object, x-kubernetes-preserve-unknown-fields: true}
+
+            """)
+        let planned = try maifctl(["plan"], overlays: ["vpa.yaml"])
+        XCTAssertTrue(planned.stdout.contains("(known after the CRD for VerticalPodAutoscaler in autoscaling.k8s.io/v1 is applied)"), planned.stdout)
+        try maifctl(["apply", "--auto-approve"], overlays: ["vpa.yaml"])
+        let vpa = try lab.get(["-n", namespace, "verticalpodautoscaler.autoscaling.k8s.io", "maif-cluster"])
+        XCTAssertEqual(value(vpa, "spec.targetRef.kind") as? String, "StatefulSet")
+        XCTAssertEqual(value(vpa, "spec.targetRef.name") as? String, "maif-cluster")
+        XCTAssertEqual(value(vpa, "spec.updatePolicy.updateMode") as? String, "Auto")
+        let policy = (value(vpa, "spec.resourcePolicy.containerPolicies") as? [[String: Any]])?.first
+        XCTAssertEqual(policy?["containerName"] as? String, "maif")
+        XCTAssertEqual((policy?["maxAllowed"] as? [String: Any])?["cpu"] as? String, "16")
+        XCTAssertEqual((policy?["minAllowed"] as? [String: Any])?["memory"] as? String, "4Gi")
+        XCTAssertEqual(value(vpa, "metadata.labels.maif/address") as? String, "k8s.manifest.k8s-maif-cluster.vertical-pod-autoscaler")
+        XCTAssertTrue(try maifctl(["plan", "--detailed-exitcode"], overlays: ["vpa.yaml"]).stdout.contains("No changes."))
+        try maifctl(["destroy", "--auto-approve"], overlays: ["vpa.yaml"])
+        XCTAssertTrue(try lab.isGone("crd", "verticalpodautoscalers.autoscaling.k8s.io"))
+    }
+
     func testApplyOfTheGuidesStackKubectlSeesEveryObjectASecondPlanIsEmptyDriftIsRepairedAndDestroyLeavesNothing() throws {
         try begin("stack")
         startController()
         let applied = try maifctl(["apply", "--auto-approve"])
-        print("k8s apply of stacks/kubernetes.yaml (8 objects, rollout waited for): \(String(format: "%.1f", applied.seconds)) s")
+        print("k8s apply of stacks/kubernetes.yaml (9 objects, rollout waited for): \(String(format: "%.1f", applied.seconds)) s")
         XCTAssertTrue(applied.stdout.contains("Provider calls (plan and apply): k8s: "), applied.stdout)
 
         // kubectl, not maifctl, sees every object, its owner labels, and maifctl as its field manager.
@@ -154,7 +219,7 @@ final class KubernetesStackTests: XCTestCase {
         let destroyed = try maifctl(["destroy", "--auto-approve"], overlays: ["force.yaml"])
         print("k8s destroy of stacks/kubernetes.yaml: \(String(format: "%.1f", destroyed.seconds)) s")
         XCTAssertTrue(try lab.isGone("namespace", namespace), "the namespace is gone")
-        let left = try lab.kubectl(["get", "all,configmaps,secrets,poddisruptionbudgets,horizontalpodautoscalers", "-n", namespace, "-o", "name"])
+        let left = try lab.kubectl(["get", "all,configmaps,secrets,poddisruptionbudgets,horizontalpodautoscalers,networkpolicies", "-n", namespace, "-o", "name"])
         XCTAssertEqual(left.trimmingCharacters(in: .whitespacesAndNewlines), "", "objects are left: \(left)")
         XCTAssertGreaterThanOrEqual(controller?.rollouts ?? 0, 2)
     }

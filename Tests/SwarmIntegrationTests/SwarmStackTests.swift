@@ -15,6 +15,8 @@ final class SwarmStackTests: XCTestCase {
         lab = try SwarmLab.connect()
         try lab.removeLeftovers()
         work = try Workdir(lab, name: scenario)
+        // stacks/swarm.yaml has security.tls: the services mount the operator's certificate secrets by name.
+        try lab.createTLSSecrets(in: work.path)
     }
 
     override func tearDownWithError() throws {
@@ -23,6 +25,7 @@ final class SwarmStackTests: XCTestCase {
             work.remove()
         }
         try lab?.removeLeftovers()
+        try lab?.removeTLSSecrets()
     }
 
     // MARK: helpers
@@ -69,6 +72,11 @@ final class SwarmStackTests: XCTestCase {
         }
     }
 
+    /// The versions of the cluster.yaml config (not tls.yaml's).
+    func clusterConfigs() throws -> [String] {
+        try lab.labelled("config").filter { $0.hasPrefix("maif-config-") }
+    }
+
     func workersOverlay(_ count: Int) throws -> String {
         let workers = (1...count).map { "      - {id: maif-worker-\($0), role: worker}" }.joined(separator: "\n")
         return try work.write("workers-\(count).yaml", """
@@ -87,17 +95,41 @@ final class SwarmStackTests: XCTestCase {
 
     // MARK: scenarios
 
+    /// security.tls: tls.yaml is a config passed as --tls-config; the certificate material is the operator's swarm
+    /// secrets, which the services mount by name (the provider finds their ids), and whose absence apply names.
+    func testTheTLSSettingsAreAConfigAndTheCertificatesTheOperatorsSecretsByName() throws {
+        try begin("tls-material")
+        try lab.removeTLSSecrets()
+        let missing = try work.maifctl(["apply", "--auto-approve"])
+        XCTAssertNotEqual(missing.status, 0, "\(missing)")
+        XCTAssertTrue(missing.all.contains("the swarm has no secret named maif-tls-cert, which the service mounts"), "\(missing)")
+
+        try lab.createTLSSecrets(in: work.path)
+        try apply()
+        let container = try XCTUnwrap((try spec("maif-manager")["TaskTemplate"] as? [String: Any])?["ContainerSpec"] as? [String: Any])
+        XCTAssertEqual((container["Args"] as? [String])?.suffix(2), ["--tls-config", "/config/tls.yaml"])
+        let mounted = (container["Secrets"] as? [[String: Any]] ?? []).compactMap { $0["SecretName"] as? String }
+        XCTAssertTrue(Set(SwarmLab.tlsSecrets).isSubset(of: Set(mounted)), "\(mounted)")
+        let tls = try lab.docker(["exec", try managerContainer(), "cat", "/config/tls.yaml"])
+        XCTAssertTrue(tls.contains("cert_file: /run/secrets/maif-tls-cert"), tls)
+        let cert = try lab.docker(["exec", try managerContainer(), "cat", "/run/secrets/maif-tls-cert"])
+        XCTAssertEqual(cert, "-----BEGIN TEST maif-tls-cert-----")
+        XCTAssertFalse(work.stateText().contains("BEGIN TEST"), "the material never reaches state")
+        XCTAssertEqual(try work.maifctl(["plan", "--detailed-exitcode"]).status, 0, "the resolved ids are not drift")
+    }
+
     func testApplyCreatesTheGuidesSwarmObjectsTasksRunAndASecondPlanIsEmpty() throws {
         try begin("apply")
         let applied = try apply()
-        print("swarm apply of stacks/swarm.yaml (8 resources, tasks waited for): \(String(format: "%.1f", applied.seconds)) s")
+        print("swarm apply of stacks/swarm.yaml (9 resources, tasks waited for): \(String(format: "%.1f", applied.seconds)) s")
 
         XCTAssertEqual(try lab.labelled("service"), ["maif-manager", "maif-worker"])
         XCTAssertEqual(try lab.labelled("network"), ["maif-net"])
         XCTAssertEqual(try lab.labelled("volume"), ["maif-data"])
         let configs = try lab.labelled("config")
-        XCTAssertEqual(configs.count, 1)
+        XCTAssertEqual(configs.count, 2, "cluster.yaml and tls.yaml")
         XCTAssertTrue(configs.first?.hasPrefix("maif-config-") ?? false, "\(configs)")
+        XCTAssertTrue(configs.last?.hasPrefix("maif-tls-config-") ?? false, "\(configs)")
         XCTAssertEqual(try lab.labelled("secret"), ["maif-aws-access-key-id-v1", "maif-aws-secret-access-key-v1", "maif-join-token-v1"])
 
         let network = try XCTUnwrap(try lab.inspect("network", "maif-net") as? [String: Any])
@@ -121,7 +153,9 @@ final class SwarmStackTests: XCTestCase {
             XCTAssertEqual(mounts.first?["Target"] as? String, "/data")
             XCTAssertEqual((container["Configs"] as? [[String: Any]])?.first?["ConfigName"] as? String, configs.first)
             XCTAssertEqual(Set((container["Secrets"] as? [[String: Any]] ?? []).compactMap { $0["SecretName"] as? String }),
-                           ["maif-join-token-v1", "maif-aws-access-key-id-v1", "maif-aws-secret-access-key-v1"])
+                           ["maif-join-token-v1", "maif-aws-access-key-id-v1", "maif-aws-secret-access-key-v1",
+                            // security.tls: the operator's certificate material, by name
+                            "maif-tls-cert", "maif-tls-key", "maif-tls-ca"])
             let labels = spec["Labels"] as? [String: String] ?? [:]
             XCTAssertEqual(labels["maif.stack"], "swarm")
             XCTAssertEqual(labels["maif.address"], "swarm.service.swarm-cluster.\(role)")
@@ -159,7 +193,7 @@ final class SwarmStackTests: XCTestCase {
         try apply()
         let ids = try ["maif-manager", "maif-worker"].map { try lab.docker(["service", "inspect", "--format", "{{.ID}}", $0]) }
         let versions = try ["maif-manager", "maif-worker"].map(version)
-        let oldConfig = try XCTUnwrap(try lab.labelled("config").first)
+        let oldConfig = try XCTUnwrap(try clusterConfigs().first)
 
         // A third worker: more replicas, and a cluster.yaml that lists it.
         let three = try workersOverlay(3)
@@ -177,8 +211,8 @@ final class SwarmStackTests: XCTestCase {
         XCTAssertGreaterThan(newVersions[1], versions[1])
         XCTAssertEqual(try replicas("maif-worker"), 3)
         XCTAssertEqual(try lab.taskStates("maif-worker"), ["running", "running", "running"])
-        let newConfig = try XCTUnwrap(try lab.labelled("config").first)
-        XCTAssertEqual(try lab.labelled("config"), [newConfig], "the old config is removed once no service uses it")
+        let newConfig = try XCTUnwrap(try clusterConfigs().first)
+        XCTAssertEqual(try clusterConfigs(), [newConfig], "the old config is removed once no service uses it")
         XCTAssertNotEqual(newConfig, oldConfig)
         let container = try XCTUnwrap((try spec("maif-manager")["TaskTemplate"] as? [String: Any])?["ContainerSpec"] as? [String: Any])
         XCTAssertEqual((container["Configs"] as? [[String: Any]])?.first?["ConfigName"] as? String, newConfig)
@@ -190,8 +224,8 @@ final class SwarmStackTests: XCTestCase {
         XCTAssertEqual(configOnly.actions, ["swarm.config.swarm-cluster": "replace", "swarm.service.swarm-cluster.manager": "update",
                                             "swarm.service.swarm-cluster.worker": "update"])
         try apply([three, interval])
-        let rolled = try XCTUnwrap(try lab.labelled("config").first)
-        XCTAssertEqual(try lab.labelled("config"), [rolled])
+        let rolled = try XCTUnwrap(try clusterConfigs().first)
+        XCTAssertEqual(try clusterConfigs(), [rolled])
         XCTAssertNotEqual(rolled, newConfig)
         XCTAssertEqual(try replicas("maif-worker"), 3, "a config change leaves the replicas alone")
         let yaml = try lab.docker(["exec", try managerContainer(), "cat", "/config/cluster.yaml"])
@@ -287,7 +321,7 @@ final class SwarmStackTests: XCTestCase {
         XCTAssertTrue(recovered.stderr.contains("adopted what it had created: swarm.service.swarm-cluster."), "\(recovered)")
         XCTAssertEqual(try lab.labelled("service"), ["maif-manager", "maif-worker"])
         XCTAssertEqual(try lab.labelled("secret").count, 3, "no secret was made twice")
-        XCTAssertEqual(try lab.labelled("config").count, 1)
+        XCTAssertEqual(try lab.labelled("config").count, 2)
         XCTAssertEqual(try work.maifctl(["plan", "--detailed-exitcode"]).status, 0)
     }
 }

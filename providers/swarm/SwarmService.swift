@@ -9,7 +9,7 @@ struct ServiceResource: SwarmProvider.Resource {
     let docker: DockerClient
 
     func create(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState {
-        let spec = Self.spec(config, context)
+        let spec = try await resolvingSecretNames(Self.spec(config, context), context, call: "create")
         let name = spec["Name"]?.stringValue ?? ""
         var id: String
         do {
@@ -42,7 +42,7 @@ struct ServiceResource: SwarmProvider.Resource {
     }
 
     func update(_ context: ResourceContext, _ prior: ResourceState, _ config: [String: AttributeValue]) async throws -> ResourceState {
-        let spec = Self.spec(config, context)
+        let spec = try await resolvingSecretNames(Self.spec(config, context), context, call: "update")
         try await send(id: prior.id, spec: spec)
         do {
             try await TaskWatch(docker: docker, timeout: docker.settings.waitForRunning)

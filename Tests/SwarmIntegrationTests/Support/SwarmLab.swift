@@ -107,6 +107,26 @@ struct SwarmLab {
         }
     }
 
+    /// The certificate material of `security.tls`, as an operator puts it in the swarm (`docker secret create`):
+    /// the stack refers to these secrets by name and never creates them. Labelled `maif.test=tls-material`, not as
+    /// the stack's. The contents stand in for PEM files (the stand-in image reads nothing).
+    static let tlsSecrets = ["maif-tls-cert", "maif-tls-key", "maif-tls-ca"]
+
+    func createTLSSecrets(in directory: String) throws {
+        let existing = Set(try lines(["secret", "ls", "--format", "{{.Name}}"]))
+        for name in Self.tlsSecrets where !existing.contains(name) {
+            let file = directory + "/\(name).pem"
+            try Data("-----BEGIN TEST \(name)-----\n".utf8).write(to: URL(fileURLWithPath: file))
+            try docker(["secret", "create", "--label", "maif.test=tls-material", name, file])
+        }
+    }
+
+    /// Removes them (once no service mounts them).
+    func removeTLSSecrets() throws {
+        let names = try lines(["secret", "ls", "--filter", "label=maif.test=tls-material", "--format", "{{.Name}}"])
+        if !names.isEmpty { _ = try Command.run(docker, ["-H", host, "secret", "rm"] + names, timeout: 30) }
+    }
+
     /// Roles of the nodes the running tasks of a service are on.
     func nodeRoles(ofRunningTasks service: String) throws -> [String] {
         let tasks = try lines(["service", "ps", "-q", "--filter", "desired-state=running", service])

@@ -1,7 +1,9 @@
 /// Expansion onto the `k8s` provider's resource types: the guide's maif-cluster.yaml (Namespace, ConfigMap with
 /// cluster.yaml, StatefulSet with volume claim templates, headless and client Services), a HorizontalPodAutoscaler
-/// from `autoscaling`, a PodDisruptionBudget keeping a quorum up, and a Secret with the backup credentials when the
-/// nodes write to a cloud bucket. Each resource's `manifest` is the object exactly as it is server-side applied.
+/// from `autoscaling.horizontal` and a VerticalPodAutoscaler from `autoscaling.vertical` (+Scaling), a
+/// PodDisruptionBudget keeping a quorum up, a Secret with the backup credentials when the nodes write to a cloud
+/// bucket, and `security`'s TLS settings and NetworkPolicy (+Security). Each resource's `manifest` is the object
+/// exactly as it is server-side applied.
 
 import ProviderKit
 import StackModel
@@ -66,12 +68,22 @@ struct KubernetesCluster {
 
         let clusterYAML = ClusterConfig.render(stack: stack, cluster: cluster)
         let credentials = ContainerWorkload.backupCredentials(stack)
-        var resources = [namespaceResource(), configMapResource(clusterYAML)]
+        var resources = [namespaceResource(), configMapResource(clusterYAML, tlsYAML: tlsYAML)]
         if !credentials.isEmpty { resources.append(secretResource(credentials)) }
         resources += [serviceResource(headless: true), serviceResource(headless: false),
                       statefulSetResource(name: setName, clusterYAML: clusterYAML, withSecret: !credentials.isEmpty)]
-        if let horizontal = stack.autoscaling?.horizontal { resources.append(autoscalerResource(horizontal, setName: setName)) }
+        if let horizontal = stack.autoscaling?.horizontal {
+            let (hpa, warnings) = autoscaler(horizontal, setName: setName)
+            resources.append(hpa)
+            out.diagnostics += warnings
+        }
+        if let vertical = stack.autoscaling?.vertical, let vpa = verticalAutoscaler(vertical, setName: setName) {
+            resources.append(vpa.0)
+            out.diagnostics += vpa.1
+        }
         resources.append(disruptionBudgetResource(name: setName))
+        if let policy = networkPolicyResource() { resources.append(policy) }
+        if let warning = mutualTLSWarning { out.diagnostics.append(warning) }
         out.resources = resources
         return out
     }
@@ -87,9 +99,11 @@ struct KubernetesCluster {
         return DesiredResource(address: namespace, config: config, origin: stack.location(of: "clouds.kubernetes") ?? cluster.location)
     }
 
-    func configMapResource(_ clusterYAML: String) -> DesiredResource {
-        DesiredResource(address: configMap, config: object(configMap, "v1", "ConfigMap", name: Self.configMapName, [
-            "data": .map(["cluster.yaml": .string(clusterYAML)]),
+    func configMapResource(_ clusterYAML: String, tlsYAML: String?) -> DesiredResource {
+        var data: [String: AttributeValue] = ["cluster.yaml": .string(clusterYAML)]
+        if let tlsYAML { data[Self.tlsConfigKey] = .string(tlsYAML) }
+        return DesiredResource(address: configMap, config: object(configMap, "v1", "ConfigMap", name: Self.configMapName, [
+            "data": .map(data),
         ]), origin: cluster.location)
     }
 
@@ -166,6 +180,7 @@ struct KubernetesCluster {
                 "failureThreshold": .int(Int64(max(1, ha.failureThreshold))),
             ])
         }
+        container = securing(container)
 
         var claimSpec: [String: AttributeValue] = [
             "accessModes": .list(["ReadWriteOnce"]),
@@ -173,6 +188,8 @@ struct KubernetesCluster {
         ]
         if let storageClass = cluster.storageClass { claimSpec["storageClassName"] = .string(storageClass) }
 
+        var annotations: [String: AttributeValue] = ["maif/config-sha256": .string(Digest.sha256(clusterYAML))]
+        if let tlsYAML { annotations["maif/tls-config-sha256"] = .string(Digest.sha256(tlsYAML)) }
         var podLabels = selector
         podLabels["maif/stack"] = .string(KubernetesValues.labelValue(stack.meta.name))
         let spec: [String: AttributeValue] = [
@@ -183,14 +200,14 @@ struct KubernetesCluster {
                 "metadata": .map([
                     "labels": .map(podLabels),
                     // A new cluster.yaml rolls the pods, which read it only at start.
-                    "annotations": .map(["maif/config-sha256": .string(Digest.sha256(clusterYAML))]),
+                    "annotations": .map(annotations),
                 ]),
                 "spec": .map([
                     "containers": .list([.map(container)]),
                     "volumes": .list([
                         .map(["name": "config", "configMap": .map(["name": ref(configMap)])]),
                         .map(["name": "tmp", "emptyDir": .map([:])]),
-                    ]),
+                    ] + tlsVolumes),
                     // MAIF never calls the Kubernetes API: no service account token in its pods (CKV_K8S_38).
                     "automountServiceAccountToken": false,
                     // The volumes belong to the node's group; the runtime's default seccomp profile (CKV_K8S_29/31).
@@ -207,32 +224,6 @@ struct KubernetesCluster {
         ]
         return DesiredResource(address: statefulSet, config: object(statefulSet, "apps/v1", "StatefulSet", name: name, ["spec": .map(spec)]),
                                origin: cluster.location)
-    }
-
-    func autoscalerResource(_ h: HorizontalScaling, setName: String) -> DesiredResource {
-        let address = address("horizontal_pod_autoscaler")
-        var metrics: [AttributeValue] = []
-        for (resource, target) in [("cpu", h.targetCPUUtilization), ("memory", h.targetMemoryUtilization)] {
-            guard let target else { continue }
-            metrics.append(.map(["type": "Resource", "resource": .map([
-                "name": .string(resource),
-                "target": .map(["type": "Utilization", "averageUtilization": .int(Int64(target.value.rounded()))]),
-            ])]))
-        }
-        // Cooldowns become stabilization windows; the API allows at most an hour.
-        let window: (TimeSpan) -> AttributeValue = { .int(min(3600, KubernetesValues.seconds($0))) }
-        let spec: [String: AttributeValue] = [
-            "scaleTargetRef": .map(["apiVersion": "apps/v1", "kind": "StatefulSet", "name": ref(statefulSet)]),
-            "minReplicas": .int(Int64(h.minNodes)),
-            "maxReplicas": .int(Int64(h.maxNodes)),
-            "metrics": .list(metrics),
-            "behavior": .map([
-                "scaleUp": .map(["stabilizationWindowSeconds": window(h.scaleUpCooldown)]),
-                "scaleDown": .map(["stabilizationWindowSeconds": window(h.scaleDownCooldown)]),
-            ]),
-        ]
-        return DesiredResource(address: address, config: object(address, "autoscaling/v2", "HorizontalPodAutoscaler", name: setName, ["spec": .map(spec)]),
-                               origin: h.location ?? cluster.location)
     }
 
     /// Voluntary disruptions (drains, upgrades) keep at least a quorum of pods: `quorum_size`, or a majority of the replicas.

@@ -9,6 +9,8 @@
 /// Configs and secrets cannot change in Swarm: the provider gives each a versioned Docker name (`versioned_name`,
 /// which the services refer to), and a changed one is created beside the old one, the services moved onto it,
 /// then the old one destroyed (create before destroy), as `docker stack deploy` with versioned names does.
+///
+/// `security` (TLS settings, certificate secrets by name) and what Swarm cannot express are in +Security.
 
 import ProviderKit
 import StackModel
@@ -66,6 +68,7 @@ struct SwarmCluster {
                 "name": .string(Self.networkName), "driver": "overlay", "attachable": true, "labels": labels(network),
             ], origin: cluster.location),
             configResource(clusterYAML),
+        ] + [tlsConfigResource()].compactMap { $0 } + [
             DesiredResource(address: volume, config: ["name": .string(Self.volumeName), "driver": .string(Self.volumeDriver), "labels": labels(volume)],
                             origin: cluster.location),
             DesiredResource(address: joinToken, config: [
@@ -81,15 +84,15 @@ struct SwarmCluster {
 
         let (managerID, managerWarning) = nodeID(managers, service: Self.managerName)
         out.resources.append(service(.manager, name: Self.managerName, nodes: managers, nodeID: managerID, credentials: credentials,
-                                     args: ["maif", "--role", "manager", "--join-token-file", "/run/secrets/\(Self.joinTokenName)"]))
+                                     args: ["maif", "--role", "manager", "--join-token-file", "/run/secrets/\(Self.joinTokenName)"] + tlsArgs))
         var warnings = [managerWarning]
         if !workers.isEmpty {
             let (workerID, workerWarning) = nodeID(workers, service: Self.workerName)
             warnings.append(workerWarning)
             out.resources.append(service(.worker, name: Self.workerName, nodes: workers, nodeID: workerID, credentials: credentials,
-                                         args: ["maif", "--role", "worker", "--join-token-file", "/run/secrets/\(Self.joinTokenName)"]))
+                                         args: ["maif", "--role", "worker", "--join-token-file", "/run/secrets/\(Self.joinTokenName)"] + tlsArgs))
         }
-        out.diagnostics += warnings.compactMap { $0 }
+        out.diagnostics += warnings.compactMap { $0 } + securityAndScalingWarnings()
         return out
     }
 
@@ -124,6 +127,7 @@ struct SwarmCluster {
             env.append("\(credential.key)_FILE=/run/secrets/\(credentialName(credential))")
             secrets.append(secretMount(credentialAddress(credential), file: credentialName(credential)))
         }
+        secrets += tlsSecretMounts
         let containerSpec: [String: AttributeValue] = [
             "Image": .string(ContainerWorkload.image(cluster)),
             "Args": .list(args.map { .string($0) }),
@@ -136,7 +140,7 @@ struct SwarmCluster {
             "Configs": .list([.map([
                 "ConfigID": ref(config, "id"), "ConfigName": ref(config, "versioned_name"),
                 "File": .map(["Name": .string(ContainerWorkload.configPath), "UID": "0", "GID": "0", "Mode": .int(0o444)]),
-            ])]),
+            ])] + tlsConfigMounts),
             "Secrets": .list(secrets),
         ]
         var taskTemplate: [String: AttributeValue] = [
@@ -146,6 +150,7 @@ struct SwarmCluster {
         ]
         let resources = taskResources(nodes)
         if !resources.isEmpty { taskTemplate["Resources"] = .map(resources) }
+        if let restartPolicy { taskTemplate["RestartPolicy"] = restartPolicy }
         var spec: [String: AttributeValue] = [
             "Name": .string(name),
             "Labels": labels(address),
