@@ -13,6 +13,8 @@ enum KubernetesProviderSchema {
         object("k8s.service", "A Service (v1): the headless service of the StatefulSet, or the client service."),
         object("k8s.horizontal_pod_autoscaler", "A HorizontalPodAutoscaler (autoscaling/v2) scaling the StatefulSet."),
         object("k8s.pod_disruption_budget", "A PodDisruptionBudget (policy/v1) keeping a quorum of pods up."),
+        object("k8s.cron_job", "A CronJob (batch/v1): one kind of backup of the schedule."),
+        object("k8s.prometheus_rule", "A PrometheusRule (monitoring.coreos.com/v1) of the Prometheus operator: the stack's alert rules."),
         object("k8s.secret", "A Secret (v1). The manifest holds no data; values come from `data` or are read at apply from `data_from`.", extra: [
             "data": .init(.map, sensitive: true, description: "key → value; never shown or stored in clear text"),
             "data_from": .init(.map, description: "key → `env:NAME` or `file:PATH`, read by the provider when it applies the secret"),

@@ -71,6 +71,7 @@ struct KubernetesCluster {
         if let horizontal = stack.autoscaling?.horizontal { resources.append(autoscalerResource(horizontal, setName: setName)) }
         resources.append(disruptionBudgetResource(name: setName))
         out.resources = resources
+        out += operations()
         return out
     }
 

@@ -90,6 +90,7 @@ struct SwarmCluster {
                                          args: ["maif", "--role", "worker", "--join-token-file", "/run/secrets/\(Self.joinTokenName)"]))
         }
         out.diagnostics += warnings.compactMap { $0 }
+        out += operations()
         return out
     }
 
