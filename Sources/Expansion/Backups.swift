@@ -90,9 +90,9 @@ enum Backups {
         }
     }
 
-    /// `maif backup --type KIND --node-id ID --config FILE --target URL…`.
-    static func arguments(_ job: BackupJob, stack: Stack, cluster: Cluster, node: Node, configPath: String) -> [String] {
-        ["backup", "--type", job.kind.rawValue, "--node-id", node.id, "--config", configPath]
+    /// `maif backup --type KIND [--node-id ID] --config FILE --target URL…` (no node id for a whole-cluster backup).
+    static func arguments(_ job: BackupJob, stack: Stack, cluster: Cluster, node: Node?, configPath: String) -> [String] {
+        ["backup", "--type", job.kind.rawValue] + (node.map { ["--node-id", $0.id] } ?? []) + ["--config", configPath]
             + job.targets.flatMap { ["--target", url($0, stack: stack, cluster: cluster, node: node)] }
     }
 
@@ -162,10 +162,10 @@ enum Backups {
         }
         if minutes >= 1440 { return ("0 0 * * *", false) }
         if minutes >= 60 {
-            let hours = [12, 8, 6, 4, 3, 2, 1].first { $0 * 60 <= minutes } ?? 1
+            let hours: Int64 = [12, 8, 6, 4, 3, 2, 1].first(where: { $0 * 60 <= minutes }) ?? 1
             return (hours == 1 ? "0 * * * *" : "0 */\(hours) * * *", false)
         }
-        let step = [30, 20, 15, 12, 10, 6, 5, 4, 3, 2, 1].first { $0 <= max(1, minutes) } ?? 1
+        let step: Int64 = [30, 20, 15, 12, 10, 6, 5, 4, 3, 2, 1].first(where: { $0 <= max(1, minutes) }) ?? 1
         return (step == 1 ? "* * * * *" : "*/\(step) * * * *", false)
     }
 }

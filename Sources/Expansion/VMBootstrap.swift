@@ -58,7 +58,7 @@ enum VMBootstrap {
     }
 
     /// The warning for a node whose `host` could not be its address, pointing at that key.
-    static func movedWarning(_ node: Node, address: NodeAddress, subnet: String, where place: String, cluster: Cluster, in stack: Stack) -> Diagnostic? {
+    static func movedWarning(_ node: Node, address: NodeAddress, subnet: String, place: String, cluster: Cluster, in stack: Stack) -> Diagnostic? {
         guard let from = address.movedFrom else { return nil }
         let index = stack.clusters.firstIndex { $0.name == cluster.name }
         let nodeIndex = cluster.nodes.firstIndex { $0.id == node.id }

@@ -237,6 +237,15 @@ extension AWSIntegration {
         let destination = ((replication?["Rules"] as? [[String: Any]])?.first?["Destination"] as? [String: Any])
         #expect(destination?["Bucket"] as? String == "arn:aws:s3:::maif-backups-secondary")
         #expect((destination?["EncryptionConfiguration"] as? [String: Any])?["ReplicaKmsKeyID"] as? String != nil)
+
+        // maifctl output: the load balancer's DNS name and each node's address.
+        let output = try RunningProcess.run(try MaifctlBinary.locate(), ["output", "--stack", "production", "--state", run.work + "/state", "--json"],
+                                            in: run.work, timeout: 60)
+        let outputs = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+        let endpoints = outputs?["endpoints"] as? [String: String] ?? [:]
+        for (node, host) in hosts { #expect(endpoints["aws.instance.production-cluster.\(node)"] == "\(host):8080", "\(endpoints)") }
+        let lbName = ((try run.aws(["elbv2", "describe-load-balancers", "--names", "production-cluster"])["LoadBalancers"] as? [[String: Any]])?.first?["DNSName"] as? String) ?? "?"
+        #expect(endpoints["aws.lb_listener.production-cluster"] == "\(lbName):8080", "\(endpoints)")
     }
 
     @Test func multiRegionStackSpansThreeRegionsWithGeoRouting() throws {

@@ -16,9 +16,10 @@ final class OnPremExpansionTests: XCTestCase {
             "onprem.host": 4,
             // /etc/maif per node, and the backup directory
             "onprem.directory": 4,
-            // cluster.yaml and tls.yaml per node
-            "onprem.file": 6,
-            "onprem.systemd_unit": 3,
+            // cluster.yaml and tls.yaml per node; the alert rules and the Alertmanager route on the first host
+            "onprem.file": 8,
+            // maif.service per node, and a backup service and timer per kind of backup (full, incremental, transaction log)
+            "onprem.systemd_unit": 3 + 3 * 6,
         ])
     }
 

@@ -1,3 +1,4 @@
+import Engine
 import Expansion
 import Foundation
 import ProviderKit

@@ -13,7 +13,8 @@ final class SwarmExpansionTests: XCTestCase {
     func testResourceCountsPerType() throws {
         let expansion = try PlatformFixture.expand(Self.stackFile, provider: "swarm")
         XCTAssertEqual(PlatformFixture.counts(expansion.resources), [
-            "swarm.network": 1, "swarm.config": 1, "swarm.volume": 1, "swarm.service": 2,
+            // cluster.yaml, and the alert rules and the Alertmanager route
+            "swarm.network": 1, "swarm.config": 3, "swarm.volume": 1, "swarm.service": 2,
             // the join token, and the AWS credentials the nodes write backups with
             "swarm.secret": 3,
         ])

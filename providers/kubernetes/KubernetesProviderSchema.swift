@@ -10,7 +10,9 @@ enum KubernetesProviderSchema {
         ]),
         object("k8s.config_map", "A ConfigMap (v1): MAIF's cluster.yaml."),
         object("k8s.stateful_set", "A StatefulSet (apps/v1): one pod per MAIF node, each with its own volume claim."),
-        object("k8s.service", "A Service (v1): the headless service of the StatefulSet, or the client service."),
+        object("k8s.service", "A Service (v1): the headless service of the StatefulSet, or the client service.", extra: [
+            "endpoint": .init(.string, description: "the service's cluster DNS name and port; recorded for `maifctl output`"),
+        ]),
         object("k8s.horizontal_pod_autoscaler", "A HorizontalPodAutoscaler (autoscaling/v2) scaling the StatefulSet."),
         object("k8s.pod_disruption_budget", "A PodDisruptionBudget (policy/v1) keeping a quorum of pods up."),
         object("k8s.cron_job", "A CronJob (batch/v1): one kind of backup of the schedule."),

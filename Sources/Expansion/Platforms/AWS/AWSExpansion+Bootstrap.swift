@@ -17,7 +17,7 @@ extension AWSClusterExpansion {
         let addresses = nodeAddresses
         return cluster.nodes.compactMap { node in
             guard let address = addresses[node.id], let zone = zoneOfNode[node.id] else { return nil }
-            return VMBootstrap.movedWarning(node, address: address, subnet: subnetCIDR(zone), where: "zone \(zone)", cluster: cluster, in: stack)
+            return VMBootstrap.movedWarning(node, address: address, subnet: subnetCIDR(zone), place: "zone \(zone)", cluster: cluster, in: stack)
         }
     }
 

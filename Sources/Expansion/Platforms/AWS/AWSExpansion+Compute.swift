@@ -46,7 +46,10 @@ extension AWSClusterExpansion {
             var config = launchSettings(cpu: node.resources.cpu, memory: node.resources.memory, storage: node.resources.storage,
                                         userData: userData(node, managedBy: instance(node)))
             config["subnet_id"] = ref(subnet(zoneOfNode[node.id]!), "id")
-            if let address = addresses[node.id] { config["private_ip_address"] = .string(address.address) }
+            if let address = addresses[node.id] {
+                config["private_ip_address"] = .string(address.address)
+                config["endpoint"] = .string("\(address.address):\(node.port)")
+            }
             // cloud-init writes the node's files at first boot only: new ones take a new instance.
             config["user_data_replace_on_change"] = true
             config["security_group_ids"] = .list([ref(nodesGroup, "id")])

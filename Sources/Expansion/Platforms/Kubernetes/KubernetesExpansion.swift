@@ -112,8 +112,9 @@ struct KubernetesCluster {
         } else {
             spec["type"] = "ClusterIP"
         }
-        return DesiredResource(address: address, config: object(address, "v1", "Service", name: isHeadless ? Self.headlessName : Self.clientName,
-                                                                ["spec": .map(spec)]),
+        var config = object(address, "v1", "Service", name: isHeadless ? Self.headlessName : Self.clientName, ["spec": .map(spec)])
+        if !isHeadless { config["endpoint"] = .string("\(Self.clientName).\(namespaceName).svc.cluster.local:\(port)") }
+        return DesiredResource(address: address, config: config,
                                origin: isHeadless ? cluster.location : (stack.loadBalancing?.location ?? cluster.location))
     }
 

@@ -130,6 +130,7 @@ struct OnPremNode {
             "content": .string(unitFile(configPath: paths["cluster.yaml"]!, tlsPath: paths["tls.yaml"])),
             "enabled": true,
             "state": "started",
+            "endpoint": .string("\(host):\(node.port)"),
             // The node reads its files only at start: a new version of one restarts it.
             "restart_triggers": .map(Dictionary(uniqueKeysWithValues: files.map { ($0.name, .string(Digest.sha256($0.content))) })),
         ], origin: node.location))
