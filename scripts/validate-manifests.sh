@@ -8,14 +8,18 @@
 #   validate-manifests.sh cloud-config-write FILE ROOT   cloud-init's own write_files module run on FILE, every path under ROOT
 #   validate-manifests.sh rules FILE       promtool check rules FILE (Debian's prometheus)
 #   validate-manifests.sh alertmanager FILE   amtool check-config FILE (Debian's prometheus-alertmanager)
+#   validate-manifests.sh checkov FILE     checkov --framework kubernetes on FILE, offline, its report as JSON
+#                                          (checkov lives in its own .venv-checkov: its dependencies are many)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 VENV="$ROOT/.venv-tools"
+CHECKOV_VENV="$ROOT/.venv-checkov"
 K8S_VERSION="1.30.0"
 INSTALL_HINT="run: bash scripts/validate-manifests.sh --install"
 
 have_k8s() { [ -x "$VENV/bin/kubernetes-validate" ] && "$VENV/bin/python" -c 'import yaml' 2>/dev/null; }
+have_checkov() { [ -x "$CHECKOV_VENV/bin/checkov" ]; }
 have_docker() { command -v docker >/dev/null && docker stack config --help >/dev/null 2>&1; }
 # cloud-init, promtool and amtool: only their validators are used; policy-rc.d or no init keeps their services down.
 have_alerting() { [ -x /usr/bin/cloud-init ] && [ -x /usr/bin/promtool ] && [ -x /usr/bin/amtool ]; }
@@ -25,6 +29,11 @@ install() {
     echo "validate-manifests: installing kubernetes-validate into $VENV (PyPI)" >&2
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check kubernetes-validate
+  fi
+  if ! have_checkov; then
+    echo "validate-manifests: installing checkov into $CHECKOV_VENV (PyPI)" >&2
+    [ -x "$CHECKOV_VENV/bin/python" ] || python3 -m venv "$CHECKOV_VENV"
+    "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check checkov
   fi
   if ! have_docker; then
     echo "validate-manifests: installing the docker CLI (apt: docker.io; the daemon is not needed)" >&2
@@ -55,6 +64,13 @@ case "${1:-}" in
     shift
     have_k8s || { echo "kubernetes-validate is not installed in $VENV; $INSTALL_HINT" >&2; exit 127; }
     exec "$VENV/bin/kubernetes-validate" --strict -k "$K8S_VERSION" "$@"
+    ;;
+  checkov)
+    shift
+    have_checkov || { echo "checkov is not installed in $CHECKOV_VENV; $INSTALL_HINT" >&2; exit 127; }
+    # Offline: no policy download, no platform mapping, no results upload. Exit 1 only means "some checks failed".
+    BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false \
+      "$CHECKOV_VENV/bin/checkov" --framework kubernetes --skip-download --compact -o json -f "$@" || [ $? -eq 1 ]
     ;;
   stack)
     shift
@@ -93,7 +109,7 @@ PY
     exec /usr/bin/amtool check-config "$2"
     ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -49,6 +49,7 @@ public struct StackSession: Sendable {
         options.secretKey = secretKey
         var result = await Planner.plan(stack: name, desired: desired, moves: stack.moved, state: state, providers: providers,
                                         options: options)
+        result.plan?.refreshed = options.refresh
         if let plan = result.plan {
             let touched = Set(plan.changes.map(\.address.provider))
             let refused = unconfigured.filter { touched.contains($0.key) }.sorted { $0.key < $1.key }.map(\.value)

@@ -13,7 +13,8 @@ public enum ApplyEvent: Sendable {
     case started(ResourceAddress, PlanAction)
     case stillRunning(ResourceAddress, PlanAction, seconds: Double)
     case finished(ResourceAddress, PlanAction, seconds: Double, id: String?)
-    case failed(ResourceAddress, PlanAction, message: String)
+    /// `message` is the provider's error, naming the resource and the call (see `ProviderError.describe`).
+    case failed(ResourceAddress, PlanAction, seconds: Double, message: String)
     case skipped(ResourceAddress, PlanAction, because: ResourceAddress)
 }
 
@@ -104,6 +105,7 @@ public enum Executor {
                     let change = steps[address]!.change
                     guard let provider = providers[address.provider] else {
                         failures.append((address, "provider '\(address.provider)' is not available"))
+                        options.onEvent(.failed(address, change.action, seconds: 0, message: "provider '\(address.provider)' is not available"))
                         continue
                     }
                     let config = change.config.map { cfg in
@@ -174,11 +176,12 @@ public enum Executor {
                         }
                     } catch {
                         failures.append((address, "recording state failed: \(error)"))
+                        options.onEvent(.failed(address, change.action, seconds: seconds, message: "\(address): recording state failed: \(error)"))
                     }
                 case .failure(let error):
                     let message = ProviderError.describe(error, at: address, during: change.action.verb)
                     failures.append((address, message))
-                    options.onEvent(.failed(address, change.action, message: message))
+                    options.onEvent(.failed(address, change.action, seconds: seconds, message: message))
                     for d in graph.descendants(of: [address]).sorted() where skipped.insert(d).inserted {
                         options.onEvent(.skipped(d, steps[d]!.change.action, because: address))
                     }
@@ -200,6 +203,10 @@ public enum Executor {
         return ApplyResult(state: await recorder.state, failures: failures.map { (address: $0.0, message: $0.1) },
                            skipped: skipped.sorted(), completed: completed, interrupted: interrupted, commit: commit)
     }
+
+    /// How many steps applying `plan` takes, each reported as started and then finished, failed or skipped: one per
+    /// change that does something, plus the destroy of the old object of a create-before-destroy replacement.
+    public static func stepCount(_ plan: Plan) -> Int { buildSteps(plan).count }
 
     /// One step per change that does something. Creates/updates wait for their dependencies;
     /// a delete waits for the deletes of whatever depended on it. A create-before-destroy replacement gets a second

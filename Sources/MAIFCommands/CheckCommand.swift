@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checks
+import Engine
 import StackModel
 
 struct CheckCommand: ParsableCommand {
@@ -35,9 +36,11 @@ struct CheckCommand: ParsableCommand {
             for r in Checker.rules { print("\(r.id.padding(32)) \(r.severity.rawValue.padding(8)) \(r.summary)") }
             return
         }
-        let result = stack.load()
+        // What `plan` would say of the stack comes first: loading and expanding it (a value the platform cannot
+        // express is a warning there), then the rules.
+        let result = Engine.commandLine.expand(stack.source)
         var diagnostics = result.diagnostics
-        if let s = result.stack { diagnostics += Checker.run(s, skip: Set(skip)) }
+        if let expanded = result.value { diagnostics += Checker.run(expanded.stack, skip: Set(skip)) }
         if json {
             print(DiagnosticsView.json(diagnostics))
         } else {

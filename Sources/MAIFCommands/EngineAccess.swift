@@ -28,9 +28,11 @@ extension StackOptions {
 
     /// Opens the stack against its state, or prints why it cannot be opened and returns nil. Problems with the stack
     /// go to stdout, as `validate` prints them; problems with the state go to stderr.
-    func open(stateDirectory: String, lock: LockRequest? = nil) async -> OpenedStack? {
+    /// With `report`, every problem goes there instead (`apply --json` makes events of them).
+    func open(stateDirectory: String, lock: LockRequest? = nil, report: ((Diagnostic) -> Void)? = nil) async -> OpenedStack? {
         let result = await Engine.commandLine.open(source, stateDirectory: stateDirectory, lock: lock)
         guard let session = result.value else {
+            if let report { result.diagnostics.sortedByPosition().forEach(report); return nil }
             let view = DiagnosticsView(color: useColor)
             for d in result.diagnostics.sortedByPosition() {
                 switch d.code {

@@ -1,6 +1,7 @@
 /// The `maifctl` command tree. Commands parse flags, call the engine and hand results to a view.
 
 import ArgumentParser
+import Engine
 import ProviderKit
 
 public struct MaifctlCommand: AsyncParsableCommand {
@@ -15,9 +16,10 @@ public struct MaifctlCommand: AsyncParsableCommand {
         Start with:  maifctl validate stacks/local-demo.yaml
         Reference:   docs/stack-reference.md
         """,
-        version: "0.1.0",
-        subcommands: [ValidateCommand.self, CheckCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, GraphCommand.self,
-                      OutputCommand.self, ShowCommand.self, RefreshCommand.self, ImportCommand.self, StateCommand.self, ProvidersCommand.self]
+        version: Engine.version,
+        subcommands: [InitCommand.self, ValidateCommand.self, CheckCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, GraphCommand.self,
+                      OutputCommand.self, ShowCommand.self, RefreshCommand.self, ImportCommand.self, StateCommand.self, ProvidersCommand.self,
+                      RenderCommand.self]
     )
 
     public init() {}

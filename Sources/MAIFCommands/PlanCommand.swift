@@ -11,7 +11,9 @@ struct PlanCommand: AsyncParsableCommand {
         discussion: """
         Reads the state, refreshes every managed resource from its provider (drift is shown), and diffs \
         the stack against it. With --detailed-exitcode the exit status is 0 for no changes, 1 for an \
-        error and 2 when there are changes — what CI needs.
+        error and 2 when there are changes — what CI needs. --format markdown prints a pull-request comment: \
+        the summary line, destroys and replaces first, one collapsed block per resource, and a marker line \
+        (`<!-- maifctl-plan: stack=NAME -->`) to find the comment again (examples/ci).
         """
     )
 
@@ -20,8 +22,7 @@ struct PlanCommand: AsyncParsableCommand {
     func validate() throws { try stack.requireFiles() }
     @OptionGroup var flags: PlanFlags
 
-    @Flag(help: "Print the plan as versioned JSON.")
-    var json = false
+    @OptionGroup var output: PlanFormatOptions
 
     @Flag(help: "Exit 0 when there are no changes, 2 when there are, 1 on error.")
     var detailedExitcode = false
@@ -41,14 +42,21 @@ struct PlanCommand: AsyncParsableCommand {
         guard let plan = result.plan else { throw ExitCode.failure }
         let findings = destroy ? [] : session.checks(skip: flags.skipChecks)
         for d in findings { printError(diagnostics.render(d)) }
-        print(json ? PlanJSON.render(plan) : PlanView(color: stack.useColor).render(plan))
+        switch output.resolved {
+        case .text: print(PlanView(color: stack.useColor).render(plan))
+        case .json: print(PlanJSON.render(plan))
+        case .markdown:
+            var markdown = PlanMarkdown(maxBytes: output.maxBytes, findings: findings)
+            markdown.fullPlan = output.fullPlanURL ?? out.map { "the saved plan `\($0)` (`maifctl show \($0)`)" }
+            print(markdown.render(plan), terminator: "")
+        }
         if findings.hasErrors {
             printError("\nError: the checks above would block apply; fix them or pass --skip-check RULE_ID.")
             throw ExitCode.failure
         }
         if let out {
             try session.save(plan, files: stack.files).encoded().write(to: URL(fileURLWithPath: out))
-            if !json { print("\nSaved the plan to \(out). To apply exactly these actions: maifctl apply \(out)") }
+            if output.resolved == .text { print("\nSaved the plan to \(out). To apply exactly these actions: maifctl apply \(out)") }
         }
         if detailedExitcode && plan.hasChanges { throw ExitCode(2) }
     }

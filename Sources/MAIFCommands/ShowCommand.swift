@@ -11,8 +11,7 @@ struct ShowCommand: ParsableCommand {
     @Argument(help: "The saved plan file.")
     var file: String
 
-    @Flag(help: "Print the plan as versioned JSON.")
-    var json = false
+    @OptionGroup var output: PlanFormatOptions
 
     @Flag(name: .customLong("no-color"), help: "Never colour the output.")
     var noColor = false
@@ -23,7 +22,19 @@ struct ShowCommand: ParsableCommand {
             printError("Error: \(file) is not a plan saved by `maifctl plan --out`")
             throw ExitCode.failure
         }
-        if json { print(PlanJSON.render(saved.plan)); return }
+        switch output.resolved {
+        case .json:
+            print(PlanJSON.render(saved.plan))
+            return
+        case .markdown:
+            var markdown = PlanMarkdown(maxBytes: output.maxBytes)
+            markdown.fullPlan = output.fullPlanURL ?? "`maifctl show \(file)`"
+            markdown.origin = "saved plan made \(saved.createdAt) from \(saved.files.map { "`\($0)`" }.joined(separator: " "))"
+            print(markdown.render(saved.plan), terminator: "")
+            return
+        case .text:
+            break
+        }
         print("Saved plan for stack \(saved.plan.stack), made \(saved.createdAt) from \(saved.files.joined(separator: " ")),")
         print("against state \(saved.plan.stateRevision.map { String($0.prefix(12)) } ?? "(empty)").\n")
         print(PlanView(color: !noColor && Terminal.isInteractive(stdout: true)).render(saved.plan))

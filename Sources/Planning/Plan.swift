@@ -88,6 +88,9 @@ public struct Plan: Sendable, Codable {
     public var changes: [PlannedChange]
     public var moves: [Move]
     public var isDestroy: Bool
+    /// False when the plan was made with `--refresh=false`: drift cannot show, and the recorded state was trusted as it is.
+    /// nil in plans saved before this was recorded.
+    public var refreshed: Bool?
 
     public init(id: String, stack: String, stateRevision: String?, changes: [PlannedChange], moves: [Move], isDestroy: Bool) {
         self.id = id

@@ -18,12 +18,16 @@ public struct SavedPlan: Codable, Sendable {
     /// With an `origin`: the commit of its state branch when the plan was made; `apply FILE` refuses once it moved.
     public var remoteCommit: String?
     public var plan: Plan
+    /// Digests of the files, variables and resources the plan came from, and the maifctl version (see
+    /// `SavedPlanSources`); nil in plans saved before they were recorded.
+    public var sources: SavedPlanSources?
 
-    public init(files: [String], inputsHash: String, plan: Plan) {
+    public init(files: [String], inputsHash: String, plan: Plan, sources: SavedPlanSources? = nil) {
         self.createdAt = ISO8601DateFormatter().string(from: Date())
         self.files = files
         self.inputsHash = inputsHash
         self.plan = plan
+        self.sources = sources
     }
 
     public static func inputsHash(_ desired: [DesiredResource], moves: [(String, String)]) -> String {

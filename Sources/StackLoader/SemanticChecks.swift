@@ -86,9 +86,47 @@ enum SemanticChecks {
             }
         }
 
+        out += overriddenValues(stack)
+
         for move in stack.moved where move.from == move.to {
             out.append(.error("invalid-move", "moved from and to are the same address '\(move.from)'",
                               hint: "remove this entry", at: move.location))
+        }
+        return out
+    }
+
+    /// Values another, more specific one always wins over: said at the value that has no effect, never dropped silently.
+    static func overriddenValues(_ stack: Stack) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        if let weights = stack.loadBalancing?.weights {
+            for (ci, cluster) in stack.clusters.enumerated() {
+                for (ni, node) in cluster.nodes.enumerated() {
+                    let path = "clusters[\(ci)].nodes[\(ni)].weight"
+                    guard let at = stack.sourceMap[path], let wins = weights[node.id], wins != node.weight else { continue }
+                    out.append(.warning("node-weight-overridden", "node '\(node.id)' has weight \(node.weight), but load_balancing.weights gives it \(wins), which wins",
+                                        hint: "keep one of the two", at: at))
+                }
+            }
+        }
+        for d in stack.multiCloud?.deployments ?? [] {
+            let clusters = stack.clusters.filter { $0.cloud == d.cloud && $0.platform == .vm }
+            let base = "multi_cloud.deployments.\(d.cloud.rawValue)"
+            guard !clusters.isEmpty else {
+                out.append(.warning("deployment-without-cluster", "no cluster of the stack runs on \(d.cloud.rawValue), so \(base) has no effect",
+                                    hint: "remove it, or add a cluster with cloud: \(d.cloud.rawValue)", at: stack.location(of: base)))
+                continue
+            }
+            let sizeKey = ["aws": "instance_type", "gcp": "machine_type", "azure": "vm_size"][d.cloud.rawValue] ?? "size"
+            let overridden: [(String, Bool, Bool)] = [
+                ("region", d.region != nil, clusters.allSatisfy { c in stack.sourceMap["clusters[\(stack.clusters.firstIndex { $0.name == c.name }!)].region"] != nil }),
+                (sizeKey, d.size != nil, clusters.allSatisfy { [$0.instanceType, $0.machineType, $0.vmSize][["aws": 0, "gcp": 1, "azure": 2][d.cloud.rawValue] ?? 0] != nil }),
+                ("storage_type", d.storageType != nil, clusters.allSatisfy { $0.storageClass != nil }),
+            ]
+            for (key, set, ownEverywhere) in overridden where set && ownEverywhere {
+                let names = clusters.map { "'\($0.name)'" }.joined(separator: ", ")
+                out.append(.warning("deployment-setting-overridden", "\(base).\(key) has no effect: cluster \(names) sets its own \(key == "storage_type" ? "storage_class" : key)",
+                                    hint: "remove one of the two", at: stack.location(of: "\(base).\(key)")))
+            }
         }
         return out
     }

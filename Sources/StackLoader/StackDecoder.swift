@@ -25,7 +25,7 @@ struct StackDecoder {
         }
         let clouds = r.object("clouds", "clouds") { decodeClouds($0) } ?? Clouds()
         let defaultCloud = meta?.cloud ?? .local
-        let clusters = r.objects("clusters", "cluster") { decodeCluster($0, defaultCloud: defaultCloud, defaultRegion: meta?.region) } ?? []
+        let clusters = r.objects("clusters", "cluster") { decodeCluster($0, defaultCloud: defaultCloud) } ?? []
         var stack = Stack(meta: meta ?? StackMeta(name: "unnamed"), clouds: clouds, clusters: clusters, files: files)
         stack.loadBalancing = r.object("load_balancing", "load_balancing") { decodeLoadBalancing($0) }
         stack.geoRouting = r.object("geo_routing", "geo_routing") { decodeGeoRouting($0) }
@@ -37,6 +37,10 @@ struct StackDecoder {
         stack.monitoring = r.object("monitoring", "monitoring") { decodeMonitoring($0) }
         stack.security = r.object("security", "security") { decodeSecurity($0) }
         stack.resources = r.objects("resources", "resource") { RawResourceDecoder(context: context).decode($0) } ?? []
+        // A cluster's region: its own, else its cloud's multi_cloud deployment's, else the cloud's settings', else the stack's.
+        for i in stack.clusters.indices where stack.clusters[i].region == nil {
+            stack.clusters[i].region = Placement.region(of: stack.clusters[i], in: stack) ?? stack.meta.region
+        }
         stack.moved = r.objects("moved", "move") { m in
             let from = m.requiredString("from", example: "local.null.old")
             let to = m.requiredString("to", example: "local.null.new")
@@ -72,7 +76,7 @@ struct StackDecoder {
 
     // MARK: clusters
 
-    private func decodeCluster(_ r: ObjectReader, defaultCloud: CloudKind, defaultRegion: String?) -> Cluster? {
+    private func decodeCluster(_ r: ObjectReader, defaultCloud: CloudKind) -> Cluster? {
         let name = r.requiredString("name", example: "production-cluster")
         if let name, !isValidName(name) {
             context.error("invalid-name", "cluster name '\(name)' may only contain letters, digits, '-' and '_'",
@@ -90,7 +94,7 @@ struct StackDecoder {
         if case .sequence(let written)? = r.raw("nodes")?.kind, written.isEmpty {
             context.error("empty-cluster", "cluster '\(name ?? "?")' has no nodes", hint: "list at least one node", at: r.raw("nodes")?.location)
         }
-        var cluster = Cluster(name: name ?? "unnamed", cloud: cloud, region: r.string("region") ?? defaultRegion,
+        var cluster = Cluster(name: name ?? "unnamed", cloud: cloud, region: r.string("region"),
                               platform: platform, nodes: nodes ?? [], location: r.location)
         cluster.replicationFactor = r.int("replication_factor", in: 1...99) ?? 3
         cluster.consistencyLevel = r.enumeration("consistency_level", ConsistencyLevel.self) ?? .quorum

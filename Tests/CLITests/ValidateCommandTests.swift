@@ -65,3 +65,25 @@ final class ValidateCommandTests: CLITestCase {
         XCTAssertEqual((try json(valid) as? [Any])?.count, 0, "a valid stack is an empty array: \(valid)")
     }
 }
+
+/// `maifctl check` says what `plan` would: a value the platform cannot express is a warning there too, and a stack
+/// that plan rejects does not pass.
+final class CheckCommandTests: CLITestCase {
+    func testCheckShowsThePlansWarningsAndFailsWhatPlanRejects() throws {
+        try workdir.write("onprem.yaml", """
+            stack: {name: cli, cloud: onprem}
+            clusters:
+              - name: site
+                platform: onprem
+                image: maif/maif-enterprise:latest
+                nodes:
+                  - {id: n1, role: primary, host: 10.0.1.10, port: 8080}
+                  - {id: n2, role: secondary, host: 10.0.1.11, port: 8080}
+                  - {id: n3, role: cache, port: 8080}
+            """)
+        let run = try workdir.maifctl(["check", "onprem.yaml"])
+        XCTAssertEqual(run.status, 1, "a node without a host is rejected by plan, so check fails too: \(run)")
+        XCTAssertTrue(run.stdout.contains("onprem.yaml:5:") && run.stdout.contains("[onprem-image-unused]"), "the image line is named: \(run)")
+        XCTAssertTrue(run.stdout.contains("[onprem-node-without-host]"), "\(run)")
+    }
+}

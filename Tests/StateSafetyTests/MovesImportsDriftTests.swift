@@ -43,7 +43,7 @@ final class MovesImportsDriftTests: SandboxTestCase {
         XCTAssertTrue(plan.stdout.contains("# local.file.old has moved to local.file.new"), "\(plan)")
         XCTAssertTrue(plan.stdout.contains("Only moves: state will record the new addresses."), "\(plan)")
         let apply = try maifctl(["apply", "s.yaml", "--state", "st", "--auto-approve"], exit: 0)
-        for verb in ["Creating", "Destroying", "Modifying", "Replacing"] {
+        for verb in ["Creation", "Destruction", "Modifications", "Replacement"] {   // "… complete after", one line per step
             XCTAssertFalse(apply.stdout.contains(verb), "a move calls no provider: \(apply)")
         }
         let after = try FileManager.default.attributesOfItem(atPath: sandbox.url("deploy/kept.txt").path)

@@ -64,9 +64,10 @@ final class RemoteStateTests: SandboxTestCase {
         expect(loser, exit: 1, "round \(round): \(second), which finds it taken")
         XCTAssertTrue(loser.stderr.contains("the state is locked") && loser.stderr.contains("pid \(winner.pid)") && loser.stderr.contains("on origin"),
                       "round \(round): the loser names the holder: \(loser)")
-        XCTAssertFalse(loser.stdout.contains("Plan:") || loser.stdout.contains("Modifying") || loser.stdout.contains("Creating"),
+        XCTAssertFalse(loser.stdout.contains("Plan:") || loser.stdout.contains("complete after"),
                        "round \(round): the loser planned and called nothing: \(loser)")
-        XCTAssertTrue(won.stdout.contains("Modifying"), "round \(round): the winner changed the files: \(won)")
+        XCTAssertTrue(won.stdout.contains("Modifications complete after") || won.stdout.contains("complete after"),
+                      "round \(round): the winner changed the files: \(won)")
         XCTAssertEqual(try remoteLock(), "", "round \(round): the winner released the lock")
         XCTAssertEqual(try originHead(), try head(first), "round \(round): the winner published")
         let published = trimmed(try sandbox.git(["--git-dir", "origin.git", "ls-tree", "-r", "--name-only", "main", "\(Self.stack)/resources"], in: ""))

@@ -54,8 +54,9 @@ final class SavedPlanTests: SandboxTestCase {
         let apply = try sandbox.maifctl(["apply", "change.plan", "--state", "st"])
         expect(apply, exit: 0, "apply change.plan (no --auto-approve: it was reviewed when saved)")
         XCTAssertEqual(actions(apply.stdout), shown, "apply shows the same actions")
-        let progress = apply.stdout.split(separator: "\n").filter { $0.hasSuffix("...") }.map(String.init).sorted()
-        XCTAssertEqual(progress, ["local.file.p1: Modifying...", "local.file.p3: Destroying...", "local.file.p4: Creating..."], "\(apply)")
+        let progress = apply.stdout.split(separator: "\n").filter { $0.contains(" complete after ") }
+            .map { String($0.prefix(while: { $0 != " " })) + " " + String($0.split(separator: " ")[1]) }.sorted()
+        XCTAssertEqual(progress, ["local.file.p1: Modifications", "local.file.p3: Destruction", "local.file.p4: Creation"], "\(apply)")
         XCTAssertEqual(sandbox.files(under: "deploy"), ["p1.txt": "one, edited", "p2.txt": "two, by hand", "p4.txt": "four"])
         let message = try sandbox.git(["log", "-1", "--format=%B"], in: "st").stdout
         XCTAssertTrue(message.hasPrefix("apply \(Self.stack): +1 ~1 -1"), message)
@@ -99,8 +100,8 @@ final class SavedPlanTests: SandboxTestCase {
 
         let stale = try sandbox.maifctl(["apply", "change.plan", "--state", "st"])
         expect(stale, exit: 1, "apply after the stack was edited")
-        XCTAssertTrue(stale.stderr.contains("the saved plan is stale: the stack (files, variables or environment) changed since it was made"),
-                      "\(stale)")
+        XCTAssertTrue(stale.stderr.contains("the saved plan is stale: stack file s.yaml changed since the plan was made"),
+                      "the refusal names the file that changed: \(stale)")
         let after = try snapshot()
         XCTAssertEqual(after.head, before.head)
         XCTAssertEqual(after.files, before.files)
@@ -126,11 +127,67 @@ final class SavedPlanTests: SandboxTestCase {
                exit: 0, "plan --out")
         let stale = try sandbox.maifctl(["apply", "hello.plan", "--state", "st"], environment: ["GREETING": "goodbye"])
         expect(stale, exit: 1, "apply with another environment")
-        XCTAssertTrue(stale.stderr.contains("the stack (files, variables or environment) changed"), "\(stale)")
+        XCTAssertTrue(stale.stderr.contains("the configuration of resource local.file.greeting resolves differently now (the environment it reads changed)"),
+                      "names the resource whose configuration moved: \(stale)")
         XCTAssertFalse(sandbox.exists("deploy/greeting.txt"))
 
         let fresh = try sandbox.maifctl(["apply", "hello.plan", "--state", "st"], environment: ["GREETING": "hello"])
         expect(fresh, exit: 0, "apply with the environment it was made with")
         XCTAssertEqual(sandbox.read("deploy/greeting.txt"), "hello")
+    }
+
+    /// A stack of a base file and an overlay (merged in order): the refusal names the one that was edited, before the
+    /// stack is even loaded (an edit can make it another stack, or no stack at all).
+    func testAnEditedOverlayIsNamedAndAnEditThatBreaksTheStackIsStillNamedAsTheEdit() throws {
+        try sandbox.write("base.yaml", stackFile(["p1": "one"]))
+        try sandbox.write("overlay.yaml", "resources:\n  - {type: local.file, name: p1, properties: {path: p1.txt, content: \"one, overlaid\"}}\n")
+        expect(try sandbox.maifctl(["plan", "base.yaml", "overlay.yaml", "--state", "st", "--out", "o.plan"]), exit: 0, "plan --out")
+        try sandbox.write("overlay.yaml", "resources:\n  - {type: local.file, name: p1, properties: {path: p1.txt, content: \"one, edited\"}}\n")
+        let stale = try sandbox.maifctl(["apply", "o.plan", "--state", "st"])
+        expect(stale, exit: 1, "apply after the overlay was edited")
+        XCTAssertTrue(stale.stderr.contains("stack file overlay.yaml changed since the plan was made"), "\(stale)")
+        XCTAssertFalse(stale.stderr.contains("base.yaml changed"), "\(stale)")
+
+        try sandbox.write("overlay.yaml", "resources: [unclosed\n")
+        let broken = try sandbox.maifctl(["apply", "o.plan", "--state", "st"])
+        expect(broken, exit: 1, "apply after the overlay was broken")
+        XCTAssertTrue(broken.stderr.contains("stack file overlay.yaml changed since the plan was made"), "\(broken)")
+        XCTAssertFalse(sandbox.exists("deploy/p1.txt"), "nothing applied")
+
+        try FileManager.default.removeItem(atPath: sandbox.url("overlay.yaml").path)
+        let missing = try sandbox.maifctl(["apply", "o.plan", "--state", "st"])
+        XCTAssertTrue(missing.stderr.contains("stack file overlay.yaml, which the plan was made from, cannot be read here"), "\(missing)")
+    }
+
+    func testAPlanMadeWithOtherVariablesIsRefusedNamingThem() throws {
+        try sandbox.write("s.yaml", """
+            stack:
+              name: \(Self.stack)
+              variables: {greeting: hello, name: world}
+            clouds: {local: {root: deploy}}
+            resources:
+              - {type: local.file, name: greeting, properties: {path: greeting.txt, content: "${var.greeting}, ${var.name}"}}
+            """)
+        expect(try sandbox.maifctl(["plan", "s.yaml", "--state", "st", "--var", "greeting=hi", "--out", "v.plan"]), exit: 0, "plan --out")
+        let stale = try sandbox.maifctl(["apply", "v.plan", "--state", "st"])
+        expect(stale, exit: 1, "apply without the --var plan had")
+        XCTAssertTrue(stale.stderr.contains("the value of variable greeting changed since the plan was made"), "\(stale)")
+        XCTAssertFalse(stale.stderr.contains("variable name") || stale.stderr.contains("variables greeting, name"), "only what moved: \(stale)")
+        let saved = try XCTUnwrap(sandbox.read("v.plan"))
+        XCTAssertFalse(saved.contains("\"hi\""), "the variable's value is not in the file, only a keyed digest")
+        expect(try sandbox.maifctl(["apply", "v.plan", "--state", "st", "--var", "greeting=hi"]), exit: 0, "apply with the same --var")
+        XCTAssertEqual(sandbox.read("deploy/greeting.txt"), "hi, world")
+    }
+
+    func testAPlanMadeByAnotherMaifctlVersionIsRefusedNamingBoth() throws {
+        try sandbox.write("s.yaml", stackFile(["p1": "one"]))
+        expect(try sandbox.maifctl(["plan", "s.yaml", "--state", "st", "--out", "x.plan"]), exit: 0, "plan --out")
+        let text = try XCTUnwrap(sandbox.read("x.plan"))
+        let version = try XCTUnwrap(text.range(of: #""maifctlVersion" : "[^"]+""#, options: .regularExpression), text)
+        try sandbox.write("x.plan", text.replacingCharacters(in: version, with: #""maifctlVersion" : "0.0.9""#))
+        let other = try sandbox.maifctl(["apply", "x.plan", "--state", "st"])
+        expect(other, exit: 1, "apply of a plan from another maifctl")
+        XCTAssertTrue(other.stderr.contains("the saved plan was made by maifctl 0.0.9, and this is maifctl 0."), "\(other)")
+        XCTAssertFalse(sandbox.exists("deploy/p1.txt"))
     }
 }

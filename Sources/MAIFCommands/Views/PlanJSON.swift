@@ -25,6 +25,7 @@ enum PlanJSON {
             "plan_id": .string(plan.id),
             "stack": .string(plan.stack),
             "state_revision": plan.stateRevision.map { .string($0) } ?? .null,
+            "refreshed": plan.refreshed.map { .bool($0) } ?? .null,
             "changes": .list(changes),
             "moves": .list(plan.moves.map { .map(["from": .string($0.from.description), "to": .string($0.to.description)]) }),
             "summary": .map(["create": .int(Int64(s.create)), "update": .int(Int64(s.update)),

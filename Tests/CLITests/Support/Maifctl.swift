@@ -86,7 +86,7 @@ struct Workdir: Sendable {
         return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private func run(_ executable: URL, _ arguments: [String], environment extra: [String: String]) throws -> Run {
+    func run(_ executable: URL, _ arguments: [String], environment extra: [String: String]) throws -> Run {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments

@@ -24,7 +24,7 @@ extension AWSClusterExpansion {
             "name": .string(AWSExpansion.elbName(cluster.name)),
             "protocol": "TCP",
             "port": .int(Int64(ports[0])),
-            "vpc_id": ref(vpc, "id"),
+            "vpc_id": vpcID,
             "target_type": "instance",
             "health_check_enabled": true,
             "health_check_protocol": tls ? "HTTPS" : "HTTP",

@@ -1,43 +1,55 @@
 /// The network of an AWS cluster: VPC, one subnet per availability zone routed to an internet gateway,
 /// and two security groups — the load balancer's (MAIF port from clients) and the nodes' (MAIF port only
-/// from the load balancer, each other and the stack's other clusters; SSH only from `security.admin_cidrs`).
+/// from the load balancer, each other and, with `multi_cloud.cross_cloud_networking`, the stack's other clusters;
+/// SSH only from `security.admin_cidrs`). With `multi_cloud.deployments.aws.networking: vpc-…` the cluster lives in that
+/// existing VPC: maifctl makes only its subnets (routed by the VPC's main route table) and security groups there.
 
 import ProviderKit
 import StackModel
 
 extension AWSClusterExpansion {
+    /// The id of the VPC the cluster's subnets and groups are in: the stack's existing one, or the one made here.
+    var vpcID: AttributeValue { existingVPC.map(AttributeValue.string) ?? ref(vpc, "id") }
+
+    /// `multi_cloud.deployments.aws.networking` when it names a VPC (`vpc-…`).
+    var existingVPC: String? { deployment?.networking.flatMap { $0.hasPrefix("vpc-") ? $0 : nil } }
+
     func network() -> [DesiredResource] {
         var out: [DesiredResource] = []
-        out.append(resource(vpc, [
-            "cidr_block": .string(vpcCIDR),
-            "enable_dns_support": true,
-            "enable_dns_hostnames": true,
-        ], tags: ["Name": cluster.name], origin: cluster.location))
+        if existingVPC == nil {
+            out.append(resource(vpc, [
+                "cidr_block": .string(vpcCIDR),
+                "enable_dns_support": true,
+                "enable_dns_hostnames": true,
+            ], tags: ["Name": cluster.name], origin: cluster.location))
 
-        out.append(resource(internetGateway, ["vpc_id": ref(vpc, "id")], tags: ["Name": cluster.name], origin: cluster.location))
-        out.append(resource(routeTable, [
-            "vpc_id": ref(vpc, "id"),
-            "routes": .list([.map(["destination_cidr_block": "0.0.0.0/0", "gateway_id": ref(internetGateway, "id")])]),
-        ], tags: ["Name": "\(cluster.name)-public"], origin: cluster.location))
+            out.append(resource(internetGateway, ["vpc_id": ref(vpc, "id")], tags: ["Name": cluster.name], origin: cluster.location))
+            out.append(resource(routeTable, [
+                "vpc_id": ref(vpc, "id"),
+                "routes": .list([.map(["destination_cidr_block": "0.0.0.0/0", "gateway_id": ref(internetGateway, "id")])]),
+            ], tags: ["Name": "\(cluster.name)-public"], origin: cluster.location))
+        }
 
         for zone in zones {
             out.append(resource(subnet(zone), [
-                "vpc_id": ref(vpc, "id"),
+                "vpc_id": vpcID,
                 "cidr_block": .string(subnetCIDR(zone)),
                 "availability_zone": .string(zone),
                 "map_public_ip_on_launch": false,
             ], tags: ["Name": "\(cluster.name)-\(zone)"], origin: cluster.location))
-            out.append(untagged(address("route_table_association", zone), [
-                "route_table_id": ref(routeTable, "id"),
-                "subnet_id": ref(subnet(zone), "id"),
-            ], origin: cluster.location))
+            if existingVPC == nil {
+                out.append(untagged(address("route_table_association", zone), [
+                    "route_table_id": ref(routeTable, "id"),
+                    "subnet_id": ref(subnet(zone), "id"),
+                ], origin: cluster.location))
+            }
         }
 
         let clients = internetFacing ? "0.0.0.0/0" : vpcCIDR
         out.append(resource(balancerGroup, [
             "group_name": .string("\(cluster.name)-lb"),
             "description": .string("MAIF load balancer of cluster \(cluster.name), stack \(stack.meta.name)"),
-            "vpc_id": ref(vpc, "id"),
+            "vpc_id": vpcID,
             "ingress": .list([Self.rule(port: ports[0], cidrs: [clients], "MAIF clients")]),
             "egress": .list(ports.map { Self.rule(port: $0, cidrs: [vpcCIDR], "to the MAIF nodes") }),
         ], tags: ["Name": "\(cluster.name)-lb"], origin: stack.loadBalancing?.location ?? cluster.location))
@@ -47,7 +59,7 @@ extension AWSClusterExpansion {
         }
         // The group itself as the source: `self` stands for its own id, which a reference cannot name without a cycle.
         ingress += ports.map { Self.rule(port: $0, from: ["self": true, "description": "replication between the nodes"]) }
-        let peers = Networks.peerRanges(of: cluster, in: stack)
+        let peers = stack.multiCloud?.crossCloudNetworking == false ? [] : Networks.peerRanges(of: cluster, in: stack)
         if !peers.isEmpty {
             ingress += ports.map { Self.rule(port: $0, cidrs: peers, "replication from the stack's other clusters") }
         }
@@ -58,7 +70,7 @@ extension AWSClusterExpansion {
         out.append(resource(nodesGroup, [
             "group_name": .string("\(cluster.name)-nodes"),
             "description": .string("MAIF nodes of cluster \(cluster.name), stack \(stack.meta.name)"),
-            "vpc_id": ref(vpc, "id"),
+            "vpc_id": vpcID,
             "ingress": .list(ingress),
             "egress": .list([.map(["ip_protocol": "-1", "ip_ranges": .list([.map(["cidr_ip": "0.0.0.0/0", "description": "all outbound"])])])]),
         ], tags: ["Name": "\(cluster.name)-nodes"], origin: stack.security?.location ?? cluster.location))

@@ -75,7 +75,13 @@ struct AWSClusterExpansion {
     }
 
     private func zoneDiagnostics() -> [Diagnostic] {
-        cluster.nodes.compactMap { node in
+        var out: [Diagnostic] = []
+        if let networking = deployment?.networking, existingVPC == nil {
+            out.append(.warning("aws-networking-not-a-vpc", "multi_cloud.deployments.aws.networking '\(networking)' is not a VPC id, so cluster '\(cluster.name)' gets a VPC of its own",
+                                hint: "name an existing VPC (vpc-0123…) to put the cluster's subnets and security groups in it",
+                                at: stack.location(of: "multi_cloud.deployments.aws.networking")))
+        }
+        return out + cluster.nodes.compactMap { node in
             guard let zone = node.zone, !zone.hasPrefix(region) else { return nil }
             return .warning("aws-zone-outside-region", "node '\(node.id)' is in zone \(zone), outside the region \(region) of cluster '\(cluster.name)'",
                             hint: "availability zones of \(region) are named \(region)a, \(region)b, …", at: node.location)

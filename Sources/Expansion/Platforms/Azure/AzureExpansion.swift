@@ -1,11 +1,12 @@
-/// Expansion onto the `azure` provider's resource types: a VM cluster becomes a resource group, a virtual network
-/// with one subnet, a network security group (the MAIF port from the cluster and its peers, SSH from
-/// `security.admin_cidrs`, both denied from anywhere else) and one Ubuntu VM per node whose cloud-init custom data
-/// writes the guide's cluster.yaml and runs MAIF; an `azure_blob` backup target becomes a resource group, a storage
-/// account (HTTPS only, versioned, lifecycle from the retention period) and a private blob container.
+/// Expansion onto the `azure` provider's resource types. A VM cluster becomes a resource group, a virtual network with
+/// one subnet, a network security group, one network interface and one Ubuntu VM (managed OS and data disks, cloud-init
+/// custom data that writes the guide's cluster.yaml and runs MAIF) per node, a Standard load balancer with the health
+/// probe of `load_balancing` (AzureExpansion+Balancing), a scale set and its autoscale setting for `autoscaling`
+/// (+Scaling) and a metric alert per alert rule (+Monitoring). `geo_routing` over Azure clusters becomes a Traffic
+/// Manager profile (+Routing); an `azure_blob` backup target a storage account and a blob container (+Storage).
 ///
-/// Every resource that ARM can tag carries `maif:stack` / `maif:address`; a subnet cannot be tagged (it is found
-/// through its virtual network) and a blob container carries them as metadata `maif_stack` / `maif_address`.
+/// What Azure cannot express of a stack value is a warning with a stable `azure-…` code at the stack key, and a line
+/// in docs/platforms.md. The provider adds its owner tags (`maif-stack`, `maif-address`) when it plans.
 
 import ProviderKit
 import StackModel
@@ -15,7 +16,9 @@ enum AzureExpansion {
     static let defaultVMSize = "Standard_D16s_v3"
     static let defaultDiskType = "Premium_LRS"
     static let osDiskTypes = ["Standard_LRS", "StandardSSD_LRS", "StandardSSD_ZRS", "Premium_LRS", "Premium_ZRS"]
-    static let maxOSDiskGiB: Int64 = 4095
+    /// The OS disk holds the system and Docker; MAIF's data lives on a data disk of the node's size.
+    static let osDiskGiB: Int64 = 64
+    static let maxDataDiskGiB: Int64 = 32_767
     static let imageReference: AttributeValue = .map([
         "publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts-gen2", "version": "latest",
     ])
@@ -26,225 +29,14 @@ enum AzureExpansion {
 
     static func cluster(_ cluster: Cluster, in stack: Stack) -> PlatformOutput {
         var out = PlatformOutput()
-        let deployment = stack.multiCloud?.deployments.first { $0.cloud == .azure }
         guard let basics = VMClusterBasics.check(cluster, in: stack, cloud: .azure, defaultDiskType: defaultDiskType, diskTypes: osDiskTypes,
                                                  diskTypeWhat: "a managed disk type an OS disk can use", into: &out) else { return out }
-        let (region, range, diskType) = (basics.region, basics.range, basics.diskType)
-        let location = armLocation(region)
-        let base = resourceName(stack.meta.name, cluster.name)
-        let soleAzureCluster = stack.clusters.filter { $0.cloud == .azure && $0.platform == .vm }.count == 1
-        // multi_cloud names the virtual network (the guide's `vnet-prod`) when one cluster uses it.
-        let vnetName = soleAzureCluster ? deployment?.networking.map { resourceName($0) } ?? "\(base)-vnet" : "\(base)-vnet"
-
-        let group = ResourceAddress(provider: "azure", kind: "resource_group", name: cluster.name)
-        let vnet = ResourceAddress(provider: "azure", kind: "virtual_network", name: cluster.name)
-        let subnet = ResourceAddress(provider: "azure", kind: "subnet", name: cluster.name)
-        let nsg = ResourceAddress(provider: "azure", kind: "network_security_group", name: cluster.name)
-        let groupName = AttributeValue.string("${\(group).name}")
-
-        out.resources.append(DesiredResource(address: group, config: [
-            "name": .string("\(base)-rg"),
-            "location": .string(location),
-        ], origin: cluster.location))
-
-        out.resources.append(DesiredResource(address: vnet, config: [
-            "name": .string(vnetName),
-            "resource_group_name": groupName,
-            "location": .string(location),
-            "address_space": .map(["address_prefixes": .list([.string(range)])]),
-        ], origin: cluster.location))
-
-        out.resources.append(DesiredResource(address: nsg, config: [
-            "name": .string("\(base)-nsg"),
-            "resource_group_name": groupName,
-            "location": .string(location),
-            "security_rules": .list(securityRules(cluster, range: range, stack: stack)),
-        ], origin: stack.security?.location ?? cluster.location))
-
-        out.resources.append(DesiredResource(address: subnet, config: [
-            "name": "maif",
-            "resource_group_name": groupName,
-            "virtual_network_name": .string("${\(vnet).name}"),
-            "address_prefix": .string(range),
-            "network_security_group": .map(["id": .string("${\(nsg).id}")]),
-        ], origin: cluster.location))
-
-        let hosted = withHosts(cluster, base: base)
-        let clusterYAML = ClusterConfig.render(stack: stack, cluster: hosted)
-        for node in hosted.nodes {
-            let address = ResourceAddress(provider: "azure", kind: "vm", name: "\(cluster.name).\(node.id)")
-            let name = resourceName(base, node.id)
-            let (vmSize, sizeProblem) = vmSize(for: node, cluster: cluster, deployment: deployment)
-            if let sizeProblem { out.diagnostics.append(.error("no-vm-size", sizeProblem, hint: "set vm_size on the cluster", at: node.location)) }
-            let diskGiB = diskGiB(node, stack)
-            if diskGiB > maxOSDiskGiB {
-                out.diagnostics.append(.error("disk-too-large", "node '\(node.id)' asks for \(diskGiB) GiB; an Azure OS disk holds at most \(maxOSDiskGiB) GiB",
-                                              at: node.location))
-            }
-            var ipConfiguration: [String: AttributeValue] = [
-                "name": "ipconfig1",
-                "subnet": .map(["id": .string("${\(subnet).id}")]),
-                "private_ip_address_version": "IPv4",
-            ]
-            if let host = node.host, Networks.ipv4(host) != nil {
-                ipConfiguration["private_ip_allocation_method"] = "Static"
-                ipConfiguration["private_ip_address"] = .string(host)
-            }
-            var config: [String: AttributeValue] = [
-                "name": .string(name),
-                "resource_group_name": groupName,
-                "location": .string(location),
-                "hardware_profile": .map(["vm_size": .string(vmSize)]),
-                "storage_profile": .map([
-                    "image_reference": imageReference,
-                    "os_disk": .map([
-                        "name": .string("\(name)-os"),
-                        "create_option": "FromImage",
-                        "caching": "ReadWrite",
-                        "delete_option": "Delete",
-                        "disk_size_gb": .int(diskGiB),
-                        "managed_disk": .map(["storage_account_type": .string(diskType)]),
-                    ]),
-                ]),
-                "os_profile": .map([
-                    "computer_name": .string(name),
-                    "admin_username": .string(adminUsername),
-                    "custom_data": .string(cloudConfig(stack: stack, cluster: hosted, node: node, address: address, clusterYAML: clusterYAML)),
-                    "linux_configuration": .map(["disable_password_authentication": true]),
-                ]),
-                "network_profile": .map([
-                    "network_api_version": "2020-11-01",
-                    "network_interface_configurations": .list([.map([
-                        "name": .string("\(name)-nic"),
-                        "primary": true,
-                        "delete_option": "Delete",
-                        "ip_configurations": .list([.map(ipConfiguration)]),
-                    ])]),
-                ]),
-            ]
-            if let zone = node.zone, ["1", "2", "3"].contains(zone) { config["zones"] = .list([.string(zone)]) }
-            out.resources.append(DesiredResource(address: address, config: config, origin: node.location))
-        }
+        out += AzureClusterExpansion(stack: stack, cluster: cluster, basics: basics).expand()
         return out
     }
 
-    static func backupTarget(_ target: BackupTarget, in stack: Stack) -> PlatformOutput {
-        var out = PlatformOutput()
-        guard let container = target.container else { return out }  // the loader already reported it
-        if !isContainerName(container) {
-            out.diagnostics.append(.error("invalid-container-name", "'\(container)' is not a valid blob container name",
-                                          hint: "3-63 lowercase letters, digits and single hyphens, starting with a letter or digit", at: target.location))
-        }
-        let accountName = target.bucket ?? derivedAccountName(stack: stack, target: target)
-        if !isStorageAccountName(accountName) {
-            out.diagnostics.append(.error("invalid-storage-account-name", "'\(accountName)' is not a valid storage account name",
-                                          hint: "3-24 lowercase letters and digits, unique across Azure; leave `bucket` out to have maifctl derive one",
-                                          at: target.location))
-        }
-        guard let region = target.region ?? stack.clouds["azure"]?.string("region") else {
-            out.diagnostics.append(.error("missing-region", "backup target '\(target.name)' (azure_blob) has no region",
-                                          hint: "set region on the target or under clouds.azure", at: target.location))
-            return out
-        }
-        if !target.encryption {
-            out.diagnostics.append(.warning("encryption-always-on", "Azure Storage encrypts every blob at rest; encryption: false on '\(target.name)' has no effect",
-                                            at: target.location))
-        }
-        let name = addressName(target.name)
-        let group = ResourceAddress(provider: "azure", kind: "resource_group", name: "backups.\(name)")
-        let account = ResourceAddress(provider: "azure", kind: "storage_account", name: name)
-        let blobContainer = ResourceAddress(provider: "azure", kind: "blob_container", name: name)
-        let days = Int64(min(365, retentionDays(stack)))
-
-        out.resources.append(DesiredResource(address: group, config: [
-            "name": .string(resourceName(stack.meta.name, "backups", target.name)),
-            "location": .string(armLocation(region)),
-        ], origin: target.location))
-
-        out.resources.append(DesiredResource(address: account, config: [
-            "name": .string(accountName),
-            "resource_group_name": .string("${\(group).name}"),
-            "location": .string(armLocation(region)),
-            "kind": "StorageV2",
-            // Zone-redundant inside the region: geo-redundant SKUs would copy backups to the paired region,
-            // outside what placement and compliance rules allow.
-            "sku": .map(["name": "Standard_ZRS"]),
-            "access_tier": "Hot",
-            "supports_https_traffic_only": true,
-            "minimum_tls_version": "TLS1_2",
-            "allow_blob_public_access": false,
-            "encryption": .map([
-                "key_source": "Microsoft.Storage",
-                "services": .map(["blob": .map(["enabled": true, "key_type": "Account"])]),
-            ]),
-            "blob_properties": .map([
-                "is_versioning_enabled": true,
-                "delete_retention_policy": .map(["enabled": true, "days": .int(days)]),
-                "container_delete_retention_policy": .map(["enabled": true, "days": .int(days)]),
-            ]),
-            "management_policy": .map(["rules": .list([.map([
-                "name": "maif-backup-retention",
-                "enabled": true,
-                "type": "Lifecycle",
-                "definition": .map([
-                    "filters": .map(["blob_types": .list(["blockBlob"])]),
-                    "actions": .map([
-                        "base_blob": .map(["delete": .map(["days_after_modification_greater_than": .int(days)])]),
-                        "version": .map(["delete": .map(["days_after_creation_greater_than": .int(days)])]),
-                    ]),
-                ]),
-            ])])]),
-        ], origin: target.location))
-
-        out.resources.append(DesiredResource(address: blobContainer, config: [
-            "name": .string(container),
-            "resource_group_name": .string("${\(group).name}"),
-            "storage_account_name": .string("${\(account).name}"),
-            "public_access": "None",
-            "metadata": .map(["maif_stack": .string(stack.meta.name), "maif_address": .string(blobContainer.description)]),
-        ], origin: target.location))
-        return out
-    }
-
-    // MARK: Network security
-
-    /// MAIF's ports from the cluster's network and its peers, SSH from the admin ranges, and both denied from anywhere
-    /// else (the default rules would let the whole virtual network and its VPN peers in).
-    static func securityRules(_ cluster: Cluster, range: String, stack: Stack) -> [AttributeValue] {
-        let ports = Set(cluster.nodes.map(\.port)).sorted().map { AttributeValue.string(String($0)) }
-        var rules: [AttributeValue] = [
-            .map([
-                "name": "allow-maif",
-                "description": "MAIF from the cluster and its peers",
-                "priority": 100, "direction": "Inbound", "access": "Allow", "protocol": "Tcp",
-                "source_address_prefixes": .list(([range] + Networks.peerRanges(of: cluster, in: stack)).map { .string($0) }),
-                "source_port_range": "*",
-                "destination_address_prefix": .string(range),
-                "destination_port_ranges": .list(ports),
-            ]),
-        ]
-        let adminCIDRs = stack.security?.adminCIDRs ?? []
-        if !adminCIDRs.isEmpty {
-            rules.append(.map([
-                "name": "allow-admin-ssh",
-                "description": "SSH from security.admin_cidrs",
-                "priority": 110, "direction": "Inbound", "access": "Allow", "protocol": "Tcp",
-                "source_address_prefixes": .list(adminCIDRs.map { .string($0) }),
-                "source_port_range": "*",
-                "destination_address_prefix": .string(range),
-                "destination_port_range": "22",
-            ]))
-        }
-        rules.append(.map([
-            "name": "deny-maif-and-ssh-elsewhere",
-            "description": "nobody else reaches MAIF or SSH",
-            "priority": 4000, "direction": "Inbound", "access": "Deny", "protocol": "Tcp",
-            "source_address_prefix": "*",
-            "source_port_range": "*",
-            "destination_address_prefix": "*",
-            "destination_port_ranges": .list(ports + ["22"]),
-        ]))
-        return rules
+    static func reference(_ address: ResourceAddress, _ attribute: String) -> AttributeValue {
+        .string("${\(address).\(attribute)}")
     }
 
     // MARK: Sizing
@@ -268,7 +60,7 @@ enum AzureExpansion {
     static func diskGiB(_ node: Node, _ stack: Stack) -> Int64 {
         let size = node.resources.storage ?? stack.autoscaling?.vertical?.storage.flatMap { ByteSize(parsing: $0.min) }
         guard let size else { return defaultDiskGiB }
-        return max(30, Int64(size.gibibytes.rounded(.up)))
+        return max(4, Int64(size.gibibytes.rounded(.up)))
     }
 
     static func retentionDays(_ stack: Stack) -> Int {
@@ -276,48 +68,9 @@ enum AzureExpansion {
         return max(1, Int((seconds / 86_400).rounded(.up)))
     }
 
-    // MARK: Hosts and custom data
-
-    /// The cluster with each node's host filled in: an IPv4 host stays (a static private address), otherwise the VM's
-    /// computer name, which Azure's DNS resolves inside the virtual network.
-    static func withHosts(_ cluster: Cluster, base: String) -> Cluster {
-        var c = cluster
-        for i in c.nodes.indices where c.nodes[i].host == nil { c.nodes[i].host = resourceName(base, c.nodes[i].id) }
-        return c
-    }
-
-    /// cloud-init for Ubuntu: installs Docker, writes cluster.yaml and node.yaml, starts the MAIF container (which
-    /// Docker restarts at every boot).
-    static func cloudConfig(stack: Stack, cluster: Cluster, node: Node, address: ResourceAddress, clusterYAML: String) -> String {
-        let nodeYAML = ClusterConfig.nodeYAML(stack: stack, cluster: cluster, node: node, address: address, host: node.host)
-        func block(_ text: String) -> String {
-            text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { $0.isEmpty ? "" : "      " + $0 }
-                .joined(separator: "\n")
-        }
-        let run = ["docker", "run", "-d", "--name", "maif", "--restart", "unless-stopped", "--network", "host",
-                   "-v", "/etc/maif:/etc/maif:ro", "-v", "/var/lib/maif:/var/lib/maif",
-                   "-e", "MAIF_NODE_ID=\(node.id)", "-e", "MAIF_CLUSTER_NAME=\(cluster.name)",
-                   "-e", "MAIF_CLUSTER_CONFIG=/etc/maif/cluster.yaml", cluster.image ?? defaultContainerImage]
-        let commands = [["systemctl", "enable", "--now", "docker"], ["mkdir", "-p", "/var/lib/maif"], run]
-        return """
-            #cloud-config
-            # Generated by maifctl from stack \(stack.meta.name) for \(address); cloud-init applies it at first boot.
-            package_update: true
-            packages:
-              - docker.io
-            write_files:
-              - path: /etc/maif/cluster.yaml
-                permissions: "0644"
-                content: |
-            \(block(clusterYAML))
-              - path: /etc/maif/node.yaml
-                permissions: "0644"
-                content: |
-            \(block(nodeYAML))
-            runcmd:
-            \(commands.map { "  - [" + $0.map(YAMLText.quoted).joined(separator: ", ") + "]" }.joined(separator: "\n"))
-
-            """
+    /// An ISO 8601 duration in whole minutes, at least `minimum`: PT5M.
+    static func minutes(_ span: TimeSpan, minimum: Int = 1) -> String {
+        "PT\(max(minimum, Int((span.seconds / 60).rounded(.up))))M"
     }
 
     // MARK: Names
@@ -338,6 +91,18 @@ enum AzureExpansion {
         }
         while s.hasSuffix("-") { s.removeLast() }
         return s
+    }
+
+    /// A name that must be unique beyond the subscription (a DNS label, a Traffic Manager name): `prefix` plus a hash of
+    /// `seed`, lowercase letters, digits and '-', at most `limit` characters, starting with a letter.
+    static func globalName(_ prefix: String, seed: String, limit: Int = 63) -> String {
+        let hash = String(Networks.stableHash(seed), radix: 16)
+        var head = resourceName(prefix)
+        if let first = head.first, !first.isLetter { head = "m" + head }
+        let suffix = "-" + String(repeating: "0", count: 8 - hash.count) + hash
+        head = String(head.prefix(limit - suffix.count))
+        while head.hasSuffix("-") { head.removeLast() }
+        return head + suffix
     }
 
     /// Storage account names are global: the stack and target in letters and digits, plus a hash of both.
@@ -366,4 +131,231 @@ enum AzureExpansion {
 extension AzureExpansion: PlatformExpansion {
     static func expands(_ cluster: Cluster) -> Bool { cluster.platform == .vm && cluster.cloud == .azure }
     static var backupKinds: Set<BackupTargetKind> { [.azureBlob] }
+}
+
+/// One VM cluster on Azure: its location, names, addresses and the values its resources share.
+struct AzureClusterExpansion {
+    let stack: Stack
+    let cluster: Cluster
+    let region: String
+    let range: String
+    let diskType: String
+    let location: String
+    /// `<stack>-<cluster>`: the prefix of every ARM name.
+    let base: String
+    /// The cluster with each node's host filled in (see `withHosts`).
+    let hosted: Cluster
+    let clusterYAML: String
+    let loadBalancing: LoadBalancing
+    let deployment: CloudDeployment?
+
+    init(stack: Stack, cluster: Cluster, basics: VMClusterBasics) {
+        self.stack = stack
+        self.cluster = cluster
+        region = basics.region
+        range = basics.range
+        diskType = basics.diskType
+        location = AzureExpansion.armLocation(basics.region)
+        base = AzureExpansion.resourceName(stack.meta.name, cluster.name)
+        hosted = Self.withHosts(cluster, base: base)
+        clusterYAML = ClusterConfig.render(stack: stack, cluster: hosted)
+        loadBalancing = stack.loadBalancing ?? LoadBalancing()
+        deployment = stack.multiCloud?.deployments.first { $0.cloud == .azure }
+    }
+
+    /// The cluster with each node's host filled in: an IPv4 host stays (a static private address), otherwise the VM's
+    /// computer name, which Azure's DNS resolves inside the virtual network.
+    static func withHosts(_ cluster: Cluster, base: String) -> Cluster {
+        var c = cluster
+        for i in c.nodes.indices where c.nodes[i].host == nil { c.nodes[i].host = AzureExpansion.resourceName(base, c.nodes[i].id) }
+        return c
+    }
+
+    func expand() -> PlatformOutput {
+        var out = PlatformOutput()
+        out.resources += network()
+        out += loadBalancer()
+        out += nodes()
+        out += scaleSet()
+        out += alerts()
+        if stack.clouds["azure"]?["admin_ssh_public_key"] == nil {
+            out.diagnostics.append(.warning("azure-vm-admin-key-missing",
+                "Azure refuses a Linux VM without an SSH key or a password; the VMs of cluster '\(cluster.name)' get neither",
+                hint: "set clouds.azure.admin_ssh_public_key, e.g. {file: ~/.ssh/id_ed25519.pub}",
+                at: stack.clouds["azure"]?.location ?? cluster.location))
+        }
+        return out
+    }
+
+    // MARK: Addresses
+
+    func address(_ kind: String, _ parts: String...) -> ResourceAddress {
+        ResourceAddress(provider: "azure", kind: kind, name: ([cluster.name] + parts).joined(separator: "."))
+    }
+
+    var group: ResourceAddress { address("resource_group") }
+    var vnet: ResourceAddress { address("virtual_network") }
+    var subnet: ResourceAddress { address("subnet") }
+    var nsg: ResourceAddress { address("network_security_group") }
+    var balancerIP: ResourceAddress { address("public_ip", "lb") }
+    var balancer: ResourceAddress { address("load_balancer") }
+    func nic(_ node: Node) -> ResourceAddress { address("network_interface", node.id) }
+    func vm(_ node: Node) -> ResourceAddress { address("vm", node.id) }
+    var scaleSetAddress: ResourceAddress { address("vm_scale_set") }
+    var autoscale: ResourceAddress { address("autoscale_setting") }
+
+    func ref(_ address: ResourceAddress, _ attribute: String) -> AttributeValue { AzureExpansion.reference(address, attribute) }
+    var groupName: AttributeValue { ref(group, "name") }
+
+    /// A resource of the cluster's resource group and location.
+    func resource(_ address: ResourceAddress, _ config: [String: AttributeValue], origin: SourceLocation?) -> DesiredResource {
+        var config = config
+        config["resource_group_name"] = groupName
+        if config["location"] == nil { config["location"] = .string(location) }
+        return DesiredResource(address: address, config: config, origin: origin)
+    }
+
+    /// The pool every node (and every scale set instance) joins.
+    var backendPool: AttributeValue { .string("${\(balancer).id}/backendAddressPools/\(Self.poolName)") }
+    static let poolName = "nodes"
+
+    /// The MAIF ports the nodes listen on; the first is the load balancer's.
+    var ports: [Int] {
+        var seen: [Int] = []
+        for node in cluster.nodes where !seen.contains(node.port) { seen.append(node.port) }
+        return seen.isEmpty ? [8080] : seen
+    }
+
+    var tls: Bool { stack.security?.tls ?? false }
+
+    /// Public unless the hybrid section registers this cluster on a private network.
+    var internetFacing: Bool {
+        stack.hybrid?.clusters.first { ($0.cluster ?? $0.name) == cluster.name }.map { $0.network != "private" } ?? true
+    }
+
+    // MARK: Network
+
+    func network() -> [DesiredResource] {
+        let soleAzureCluster = stack.clusters.filter { $0.cloud == .azure && $0.platform == .vm }.count == 1
+        // multi_cloud names the virtual network (the guide's `vnet-prod`) when one cluster uses it.
+        let vnetName = soleAzureCluster ? deployment?.networking.map { AzureExpansion.resourceName($0) } ?? "\(base)-vnet" : "\(base)-vnet"
+        return [
+            DesiredResource(address: group, config: ["name": .string("\(base)-rg"), "location": .string(location)], origin: cluster.location),
+            resource(vnet, [
+                "name": .string(vnetName),
+                "address_space": .map(["address_prefixes": .list([.string(range)])]),
+            ], origin: cluster.location),
+            resource(nsg, [
+                "name": .string("\(base)-nsg"),
+                "security_rules": .list(securityRules()),
+            ], origin: stack.security?.location ?? cluster.location),
+            DesiredResource(address: subnet, config: [
+                "name": "maif",
+                "resource_group_name": groupName,
+                "virtual_network_name": ref(vnet, "name"),
+                "address_prefix": .string(range),
+                "network_security_group": .map(["id": ref(nsg, "id")]),
+            ], origin: cluster.location),
+        ]
+    }
+
+    /// MAIF's ports from the cluster's network and its peers, from Azure's load balancer (its health probes), and — for
+    /// an internet-facing cluster — from clients through the load balancer (the VMs have no public address of their
+    /// own); SSH from the admin ranges; both denied from anywhere else (the default rules would let the whole virtual
+    /// network and its VPN peers in).
+    func securityRules() -> [AttributeValue] {
+        let ports = ports.map { AttributeValue.string(String($0)) }
+        func rule(_ name: String, _ description: String, _ priority: Int64, _ access: String, _ sources: [String],
+                  destination: String, ports: [AttributeValue]) -> AttributeValue {
+            var r: [String: AttributeValue] = [
+                "name": .string(name), "description": .string(description), "priority": .int(priority),
+                "direction": "Inbound", "access": .string(access), "protocol": "Tcp", "source_port_range": "*",
+                "destination_address_prefix": .string(destination),
+            ]
+            if sources.count == 1 { r["source_address_prefix"] = .string(sources[0]) } else { r["source_address_prefixes"] = .list(sources.map { .string($0) }) }
+            if ports.count == 1 { r["destination_port_range"] = ports[0] } else { r["destination_port_ranges"] = .list(ports) }
+            return .map(r)
+        }
+        var rules = [
+            rule("allow-maif", "MAIF from the cluster and its peers", 100, "Allow", [range] + Networks.peerRanges(of: cluster, in: stack),
+                 destination: range, ports: ports),
+            rule("allow-lb-probes", "the load balancer's health probes", 105, "Allow", ["AzureLoadBalancer"], destination: range, ports: ports),
+        ]
+        let adminCIDRs = stack.security?.adminCIDRs ?? []
+        if !adminCIDRs.isEmpty {
+            rules.append(rule("allow-admin-ssh", "SSH from security.admin_cidrs", 110, "Allow", adminCIDRs, destination: range, ports: ["22"]))
+        }
+        if internetFacing {
+            rules.append(rule("allow-maif-clients", "MAIF clients through the load balancer (the VMs have no public address)", 120, "Allow",
+                              ["Internet"], destination: range, ports: [.string(String(self.ports[0]))]))
+        }
+        rules.append(rule("deny-maif-and-ssh-elsewhere", "nobody else reaches MAIF or SSH", 4000, "Deny", ["*"], destination: "*",
+                          ports: ports + ["22"]))
+        return rules
+    }
+
+    // MARK: Nodes
+
+    func nodes() -> PlatformOutput {
+        var out = PlatformOutput()
+        for node in hosted.nodes {
+            let name = AzureExpansion.resourceName(base, node.id)
+            let (vmSize, sizeProblem) = AzureExpansion.vmSize(for: node, cluster: cluster, deployment: deployment)
+            if let sizeProblem { out.diagnostics.append(.error("no-vm-size", sizeProblem, hint: "set vm_size on the cluster", at: node.location)) }
+            let diskGiB = AzureExpansion.diskGiB(node, stack)
+            if diskGiB > AzureExpansion.maxDataDiskGiB {
+                out.diagnostics.append(.error("disk-too-large", "node '\(node.id)' asks for \(diskGiB) GiB of storage; an Azure managed data disk holds at most \(AzureExpansion.maxDataDiskGiB) GiB",
+                                              hint: "lower resources.storage", at: node.location))
+            }
+            var ipConfiguration: [String: AttributeValue] = [
+                "name": "ipconfig1",
+                "primary": true,
+                "subnet": .map(["id": ref(subnet, "id")]),
+                "private_ip_allocation_method": "Dynamic",
+                "load_balancer_backend_address_pools": .list([.map(["id": backendPool])]),
+            ]
+            if let host = node.host, Networks.ipv4(host) != nil {
+                ipConfiguration["private_ip_allocation_method"] = "Static"
+                ipConfiguration["private_ip_address"] = .string(host)
+            }
+            out.resources.append(resource(nic(node), [
+                "name": .string("\(name)-nic"),
+                "ip_configurations": .list([.map(ipConfiguration)]),
+            ], origin: node.location))
+
+            var config: [String: AttributeValue] = [
+                "name": .string(name),
+                "hardware_profile": .map(["vm_size": .string(vmSize)]),
+                "storage_profile": storageProfile(osDisk: "\(name)-os", dataDisk: "\(name)-data", dataGiB: diskGiB),
+                "os_profile": .map([
+                    "computer_name": .string(name),
+                    "admin_username": .string(AzureExpansion.adminUsername),
+                    "custom_data": .string(cloudConfig(node: node)),
+                    "linux_configuration": .map(["disable_password_authentication": true]),
+                ]),
+                "network_profile": .map([
+                    "network_interfaces": .list([.map(["id": ref(nic(node), "id"), "primary": true, "delete_option": "Detach"])]),
+                ]),
+                "tags": .map(["maif-cluster": .string(cluster.name), "maif-node": .string(node.id), "maif-role": .string(node.role.rawValue)]),
+            ]
+            if let zone = node.zone, ["1", "2", "3"].contains(zone) { config["zones"] = .list([.string(zone)]) }
+            out.resources.append(resource(vm(node), config, origin: node.location))
+        }
+        return out
+    }
+
+    /// Ubuntu on a managed OS disk, MAIF's data on a managed data disk (LUN 0) that cloud-init formats and mounts.
+    func storageProfile(osDisk: String?, dataDisk: String?, dataGiB: Int64) -> AttributeValue {
+        var os: [String: AttributeValue] = [
+            "create_option": "FromImage", "caching": "ReadWrite", "disk_size_gb": .int(AzureExpansion.osDiskGiB),
+            "managed_disk": .map(["storage_account_type": .string(diskType)]),
+        ]
+        var data: [String: AttributeValue] = [
+            "lun": 0, "create_option": "Empty", "caching": "ReadOnly", "disk_size_gb": .int(dataGiB),
+            "managed_disk": .map(["storage_account_type": .string(diskType)]),
+        ]
+        if let osDisk { os["name"] = .string(osDisk); os["delete_option"] = "Delete" }
+        if let dataDisk { data["name"] = .string(dataDisk); data["delete_option"] = "Delete" }
+        return .map(["image_reference": AzureExpansion.imageReference, "os_disk": .map(os), "data_disks": .list([.map(data)])])
+    }
 }

@@ -1,7 +1,11 @@
 /// Expansion onto the `gcp` provider's resource types: a VM cluster becomes a custom-mode network, a subnetwork in
-/// its region, firewalls (the MAIF port from the cluster and its peers, SSH from `security.admin_cidrs`) and one
-/// Container-Optimized OS instance per node whose startup script writes the guide's cluster.yaml and runs MAIF;
-/// a `gcs` backup target becomes a versioned bucket with a lifecycle from the retention period.
+/// its region, firewalls (the MAIF port from the cluster and its peers, SSH from `security.admin_cidrs`, the load
+/// balancer's health checks and clients) and one Container-Optimized OS instance per node whose startup script writes
+/// the guide's cluster.yaml and runs MAIF (GCPCluster.swift); a passthrough network load balancer
+/// (GCPExpansion+Balancing.swift), an instance template, regional managed instance group and autoscaler for
+/// `autoscaling.horizontal` (+Scaling), Cloud Monitoring alert policies for `monitoring.alert_rules` (+Monitoring) and,
+/// stack-wide, a Cloud DNS zone with a geo-routed record set for `geo_routing` (+Routing); a `gcs` backup target becomes
+/// a versioned bucket with a lifecycle from the retention period.
 ///
 /// GCP labels allow only lowercase letters, digits, `_` and `-`, so resources carry `maif-stack` / `maif-address`
 /// labels with sanitized values (`gcp.instance.c.n` → `gcp_instance_c_n`); the exact address is also in each
@@ -23,109 +27,14 @@ enum GCPExpansion {
 
     static func cluster(_ cluster: Cluster, in stack: Stack) -> PlatformOutput {
         var out = PlatformOutput()
-        let deployment = stack.multiCloud?.deployments.first { $0.cloud == .gcp }
         guard let basics = VMClusterBasics.check(cluster, in: stack, cloud: .gcp, defaultDiskType: defaultDiskType, diskTypes: diskTypes,
                                                  diskTypeWhat: "a Compute Engine disk type", into: &out) else { return out }
-        let (region, range, diskType) = (basics.region, basics.range, basics.diskType)
-        let project = stack.clouds["gcp"]?.string("project")
-        let base = resourceName(stack.meta.name, cluster.name)
-        let soleGCPCluster = stack.clusters.filter { $0.cloud == .gcp && $0.platform == .vm }.count == 1
-        // multi_cloud names the network (the guide's `vpc-network`) when one cluster uses it.
-        let networkName = soleGCPCluster ? deployment?.networking.map { resourceName($0) } ?? base : base
-        let tag = base
-
-        let network = ResourceAddress(provider: "gcp", kind: "network", name: cluster.name)
-        let subnetwork = ResourceAddress(provider: "gcp", kind: "subnetwork", name: cluster.name)
-        let maifFirewall = ResourceAddress(provider: "gcp", kind: "firewall", name: "\(cluster.name).maif")
-        let adminFirewall = ResourceAddress(provider: "gcp", kind: "firewall", name: "\(cluster.name).admin")
-
-        func withProject(_ config: [String: AttributeValue]) -> [String: AttributeValue] {
-            var c = config
-            if let project { c["project"] = .string(project) }
-            return c
-        }
-        // The description is written once, at creation; a `moved:` must not replace the network for it.
-        var createdOnce = ResourceLifecycle()
-        createdOnce.ignoreChanges = ["description"]
-
-        out.resources.append(DesiredResource(address: network, config: withProject([
-            "name": .string(networkName),
-            "description": .string(ownerDescription(stack, network)),
-            "auto_create_subnetworks": false,
-            "routing_config": .map(["routing_mode": "REGIONAL"]),
-        ]), lifecycle: createdOnce, origin: cluster.location))
-
-        out.resources.append(DesiredResource(address: subnetwork, config: withProject([
-            "name": .string(resourceName(base, region)),
-            "description": .string(ownerDescription(stack, subnetwork)),
-            "network": .string("${\(network).self_link}"),
-            "region": .string(region),
-            "ip_cidr_range": .string(range),
-            "private_ip_google_access": true,
-        ]), lifecycle: createdOnce, origin: cluster.location))
-
-        let ports = Set(cluster.nodes.map(\.port)).sorted().map { AttributeValue.string(String($0)) }
-        out.resources.append(DesiredResource(address: maifFirewall, config: withProject([
-            "name": .string(resourceName(base, "allow-maif")),
-            "description": .string(ownerDescription(stack, maifFirewall)),
-            "network": .string("${\(network).self_link}"),
-            "direction": "INGRESS",
-            "priority": 1000,
-            "allowed": .list([.map(["ip_protocol": "tcp", "ports": .list(ports)])]),
-            "source_ranges": .list(([range] + Networks.peerRanges(of: cluster, in: stack)).map { .string($0) }),
-            "target_tags": .list([.string(tag)]),
-        ]), origin: cluster.location))
-
-        let adminCIDRs = stack.security?.adminCIDRs ?? []
-        if !adminCIDRs.isEmpty {
-            out.resources.append(DesiredResource(address: adminFirewall, config: withProject([
-                "name": .string(resourceName(base, "allow-admin")),
-                "description": .string(ownerDescription(stack, adminFirewall)),
-                "network": .string("${\(network).self_link}"),
-                "direction": "INGRESS",
-                "priority": 1000,
-                "allowed": .list([.map(["ip_protocol": "tcp", "ports": .list(["22"])])]),
-                "source_ranges": .list(adminCIDRs.map { .string($0) }),
-                "target_tags": .list([.string(tag)]),
-            ]), origin: stack.security?.location ?? cluster.location))
-        }
-
-        let zones = zones(in: region)
-        let hosted = withHosts(cluster, base: base, zones: zones, region: region, project: project)
-        let clusterYAML = ClusterConfig.render(stack: stack, cluster: hosted)
-        for (index, node) in hosted.nodes.enumerated() {
-            let address = ResourceAddress(provider: "gcp", kind: "instance", name: "\(cluster.name).\(node.id)")
-            let (machineType, sizeProblem) = machineType(for: node, cluster: cluster, deployment: deployment, stack: stack)
-            if let sizeProblem { out.diagnostics.append(.error("no-machine-type", sizeProblem, hint: "set machine_type on the cluster", at: node.location)) }
-            var interface: [String: AttributeValue] = [
-                "network": .string("${\(network).self_link}"),
-                "subnetwork": .string("${\(subnetwork).self_link}"),
-            ]
-            if let host = node.host, Networks.ipv4(host) != nil { interface["network_ip"] = .string(host) }
-            out.resources.append(DesiredResource(address: address, config: withProject([
-                "name": .string(resourceName(base, node.id)),
-                "zone": .string(zone(of: node, index: index, zones: zones, region: region)),
-                "machine_type": .string(machineType),
-                "disks": .list([.map([
-                    "boot": true,
-                    "auto_delete": true,
-                    "device_name": "boot",
-                    "initialize_params": .map([
-                        "disk_type": .string(diskType),
-                        "disk_size_gb": .int(diskGiB(node, stack)),
-                        "source_image": .string(image),
-                    ]),
-                ])]),
-                "network_interfaces": .list([.map(interface)]),
-                "metadata": .map([
-                    "startup-script": .string(startupScript(stack: stack, cluster: hosted, node: node, address: address, clusterYAML: clusterYAML)),
-                    "maif-stack": .string(stack.meta.name),
-                    "maif-address": .string(address.description),
-                ]),
-                "network_tags": .list([.string(tag)]),
-                "labels": labels(stack, address),
-            ]), origin: node.location))
-        }
+        let c = GCPCluster(stack: stack, cluster: cluster, basics: basics)
+        out.resources += c.network()
+        out.resources += c.instances(&out.diagnostics)
+        out += c.loadBalancer()
+        out += c.autoScaling()
+        out += c.alertPolicies()
         return out
     }
 
@@ -165,6 +74,7 @@ enum GCPExpansion {
             "labels": labels(stack, address),
         ]
         if let project = stack.clouds["gcp"]?.string("project") { config["project"] = .string(project) }
+        if let key = stack.clouds["gcp"]?.string("backup_kms_key") { config["encryption"] = .map(["default_kms_key_name": .string(key)]) }
         out.resources.append(DesiredResource(address: address, config: config, origin: target.location))
         return out
     }
@@ -307,4 +217,5 @@ enum GCPExpansion {
 extension GCPExpansion: PlatformExpansion {
     static func expands(_ cluster: Cluster) -> Bool { cluster.platform == .vm && cluster.cloud == .gcp }
     static var backupKinds: Set<BackupTargetKind> { [.gcs] }
+    static func stackWide(_ stack: Stack) -> PlatformOutput { GCPGeoRouting(stack: stack).expand() }
 }

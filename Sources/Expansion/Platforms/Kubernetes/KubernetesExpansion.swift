@@ -28,6 +28,8 @@ struct KubernetesCluster {
     static let headlessName = "maif-headless"
     static let clientName = "maif"
     static let secretName = "maif-backup-credentials"
+    /// The UID and GID MAIF's pods run as (above 10000, clear of the node's own users).
+    static let runAsUser: Int64 = 10001
 
     var namespaceName: String { stack.clouds["kubernetes"]?.string("namespace") ?? "default" }
     var namespace: ResourceAddress { address("namespace") }
@@ -134,6 +136,14 @@ struct KubernetesCluster {
             "volumeMounts": .list([
                 .map(["name": "config", "mountPath": .string(ContainerWorkload.configDirectory), "readOnly": true]),
                 .map(["name": "data", "mountPath": .string(ContainerWorkload.dataDirectory)]),
+                .map(["name": "tmp", "mountPath": "/tmp"]),
+            ]),
+            // Least privilege (checkov CKV_K8S_20/22/23/28/30/37/40): no escalation, no capabilities, a read-only root
+            // filesystem (the node writes only /data and /tmp), a non-root high UID.
+            "securityContext": .map([
+                "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "runAsNonRoot": true,
+                "runAsUser": .int(Self.runAsUser), "runAsGroup": .int(Self.runAsUser),
+                "capabilities": .map(["drop": .list(["ALL"])]),
             ]),
         ]
         if withSecret {
@@ -179,7 +189,17 @@ struct KubernetesCluster {
                 ]),
                 "spec": .map([
                     "containers": .list([.map(container)]),
-                    "volumes": .list([.map(["name": "config", "configMap": .map(["name": ref(configMap)])])]),
+                    "volumes": .list([
+                        .map(["name": "config", "configMap": .map(["name": ref(configMap)])]),
+                        .map(["name": "tmp", "emptyDir": .map([:])]),
+                    ]),
+                    // MAIF never calls the Kubernetes API: no service account token in its pods (CKV_K8S_38).
+                    "automountServiceAccountToken": false,
+                    // The volumes belong to the node's group; the runtime's default seccomp profile (CKV_K8S_29/31).
+                    "securityContext": .map([
+                        "runAsNonRoot": true, "runAsUser": .int(Self.runAsUser), "runAsGroup": .int(Self.runAsUser),
+                        "fsGroup": .int(Self.runAsUser), "seccompProfile": .map(["type": "RuntimeDefault"]),
+                    ]),
                 ]),
             ]),
             "volumeClaimTemplates": .list([.map([

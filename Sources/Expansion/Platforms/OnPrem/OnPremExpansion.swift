@@ -15,6 +15,13 @@ enum OnPremExpansion {
     static func cluster(_ cluster: Cluster, in stack: Stack) -> PlatformOutput {
         var out = PlatformOutput()
         let clusterYAML = ClusterConfig.render(stack: stack, cluster: cluster)
+        if let image = cluster.image {
+            let index = stack.clusters.firstIndex { $0.name == cluster.name } ?? 0
+            out.diagnostics.append(.warning("onprem-image-unused",
+                                            "on-prem cluster '\(cluster.name)' runs the MAIF binary installed at \(binary) on each host; its image '\(image)' is not pulled or run",
+                                            hint: "install the release the image carries on the hosts, or remove `image` from the cluster",
+                                            at: stack.location(of: "clusters[\(index)].image") ?? cluster.location))
+        }
         for node in cluster.nodes {
             guard let host = node.host else {
                 out.diagnostics.append(.error("onprem-node-without-host", "node '\(node.id)' of on-prem cluster '\(cluster.name)' has no host",
