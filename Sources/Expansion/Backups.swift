@@ -136,7 +136,7 @@ enum Backups {
         ]
         if runsAsMAIF { service += ["User=\(NodeUnit.serviceUser)", "Group=\(NodeUnit.serviceUser)"] }
         service += ["EnvironmentFile=-\(environmentFile)", "ExecStart=\(execStart.joined(separator: " "))"]
-        var timer = [header, "[Unit]", "Description=MAIF \(job.kind.rawValue) backup of node \(node.id), every \(job.frequency.text)", "", "[Timer]"]
+        var timer = [header, "[Unit]", "Description=MAIF \(job.kind.rawValue) backup of node \(node.id) (\(job.keyPath): \(job.frequency.text))", "", "[Timer]"]
         if let calendar = onCalendar(job.frequency.interval) {
             timer += ["OnCalendar=\(calendar)", "Persistent=true"]
         } else {

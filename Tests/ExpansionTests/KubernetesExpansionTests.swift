@@ -107,7 +107,7 @@ final class KubernetesExpansionTests: XCTestCase {
 
     func testEveryObjectIsLabelledWithStackAndAddress() async throws {
         let planned = try await PlatformFixture.plan(Self.stackFile, provider: "k8s")
-        XCTAssertEqual(planned.count, 8)
+        XCTAssertEqual(planned.count, 12, "the 8 objects of the guide, a CronJob per kind of backup and the alerting ConfigMap")
         for (address, attributes) in planned {
             let labels = attributes["manifest"]?[path: "metadata.labels"]
             XCTAssertEqual(labels?[path: "app"], "maif", address)

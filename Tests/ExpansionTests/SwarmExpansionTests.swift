@@ -85,7 +85,7 @@ final class SwarmExpansionTests: XCTestCase {
 
     func testEverythingIsLabelledWithStackAndAddress() async throws {
         let planned = try await PlatformFixture.plan(Self.stackFile, provider: "swarm")
-        XCTAssertEqual(planned.count, 8)
+        XCTAssertEqual(planned.count, 10, "network, volume, 3 secrets, 2 services, cluster.yaml, alert rules and Alertmanager configs")
         for (address, attributes) in planned {
             let labels = address.hasPrefix("swarm.service.") ? attributes["spec"]?[path: "Labels"] : attributes["labels"]
             XCTAssertEqual(labels?.mapValue?["maif.stack"], "swarm", address)
