@@ -144,7 +144,9 @@ final class RunsMAIFTests: XCTestCase {
             XCTAssertFalse(exec.contains("s3://"), "sensitive data stays on premises, backups included")
         }
         let rules = try XCTUnwrap(resources["onprem.file.on-prem.alerting.maif-rules"]?.config)
-        XCTAssertEqual(rules["path"], "/etc/maif/alerting/maif-rules.yml")
+        XCTAssertEqual(rules["path"], "${onprem.directory.on-prem.alerting.path}/maif-rules.yml")
+        // A directory of its own, inside node-1's /etc/maif, so destroy can empty that one.
+        XCTAssertEqual(resources["onprem.directory.on-prem.alerting"]?.config["path"], "${onprem.directory.on-prem.node-1.etc-maif.path}/alerting")
         XCTAssertEqual(rules["host"], "${onprem.host.on-prem.node-1.address}")
         try validate("rules", rules["content"]?.stringValue ?? "", "maif-rules.yml")
         let alertmanager = try XCTUnwrap(resources["onprem.file.on-prem.alerting.alertmanager"]?.config["content"]?.stringValue)

@@ -34,7 +34,6 @@ enum OnPremExpansion {
         return out
     }
 
-    static let alertingDirectory = "/etc/maif/alerting"
 
     /// The alert rules and the Alertmanager route as files on the cluster's first host, for the site's Prometheus
     /// (`rule_files: [/etc/maif/alerting/maif-rules.yml]`) and Alertmanager (`--config.file`).
@@ -44,10 +43,17 @@ enum OnPremExpansion {
         let hostRef = AttributeValue.string("${\(OnPremNode.address("host", cluster: cluster, node: first)).address}")
         let origin = stack.monitoring?.location ?? cluster.location
         var out = PlatformOutput(diagnostics: files.diagnostics)
+        // A directory of its own inside the node's /etc/maif (referenced, so it is made after and removed before that
+        // one), so that destroy leaves /etc/maif empty.
+        let configDirectory = OnPremNode.address("directory", cluster: cluster, node: first, "etc-maif")
+        let directory = ResourceAddress(provider: "onprem", kind: "directory", name: "\(cluster.name).alerting")
+        out.resources.append(DesiredResource(address: directory, config: [
+            "host": hostRef, "path": .string("${\(configDirectory).path}/alerting"), "mode": "0755", "owner": "root:root",
+        ], origin: origin))
         for (name, content) in [(Alerting.rulesFile, files.rules), (Alerting.alertmanagerFile, files.alertmanager)] {
             let address = ResourceAddress(provider: "onprem", kind: "file", name: "\(cluster.name).alerting.\(name.split(separator: ".")[0])")
             out.resources.append(DesiredResource(address: address, config: [
-                "host": hostRef, "path": .string("\(alertingDirectory)/\(name)"), "content": .string(content),
+                "host": hostRef, "path": .string("${\(directory).path}/\(name)"), "content": .string(content),
                 "mode": "0644", "owner": "root:root",
             ], origin: origin))
         }
