@@ -167,10 +167,16 @@ extension AWSIntegration {
         #expect((try run.aws(["iam", "list-instance-profiles"])["InstanceProfiles"] as? [[String: Any]] ?? []).isEmpty)
         #expect((try run.aws(["sns", "list-topics"])["Topics"] as? [[String: Any]] ?? []).isEmpty)
         let keys = (try run.aws(["kms", "list-keys"])["Keys"] as? [[String: Any]] ?? []).compactMap { $0["KeyId"] as? String }
+        var ours = 0
         for key in keys {
+            // moto makes an aws/ebs default key for the encrypted volumes: only the stack's own keys are checked.
+            let tags = (try run.aws(["kms", "list-resource-tags", "--key-id", key])["Tags"] as? [[String: Any]] ?? [])
+            guard tags.contains(where: { $0["TagKey"] as? String == "maif:stack" && $0["TagValue"] as? String == "production" }) else { continue }
+            ours += 1
             let state = (try run.aws(["kms", "describe-key", "--key-id", key])["KeyMetadata"] as? [String: Any])?["KeyState"] as? String
             #expect(state == "PendingDeletion", "key \(key) is \(state ?? "?")")
         }
+        #expect(ours == 1, "the backup key of us-east-1 was made, and its deletion scheduled")
     }
 
     /// Issue 12's proof, read with the AWS CLI: each instance at its stack host, carrying a cloud-config that cloud-init
@@ -244,6 +250,7 @@ extension AWSIntegration {
         let outputs = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
         let endpoints = outputs?["endpoints"] as? [String: String] ?? [:]
         for (node, host) in hosts { #expect(endpoints["aws.instance.production-cluster.\(node)"] == "\(host):8080", "\(endpoints)") }
+        #expect(!endpoints.keys.contains { $0.hasPrefix("aws.sns_topic_subscription.") }, "an e-mail address is no endpoint: \(endpoints)")
         let lbName = ((try run.aws(["elbv2", "describe-load-balancers", "--names", "production-cluster"])["LoadBalancers"] as? [[String: Any]])?.first?["DNSName"] as? String) ?? "?"
         #expect(endpoints["aws.lb_listener.production-cluster"] == "\(lbName):8080", "\(endpoints)")
     }
