@@ -181,3 +181,27 @@ struct CIDR {
         [24, 16, 8, 0].map { String((ip >> UInt32($0)) & 0xff) }.joined(separator: ".")
     }
 }
+
+extension VMBootstrap {
+    /// What the GCP and Azure expansions do not run yet (their nodes boot MAIF from their own startup script or
+    /// cloud-config, without this file's backup timers; their alert policies have no notification channels): said as
+    /// plan warnings, `gcp-…` / `azure-…`, so nobody believes a schedule or a notification takes effect there.
+    static func notRunYet(_ cluster: Cluster, in stack: Stack, prefix: String, platform: String) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        let jobs = Backups.jobs(for: cluster, in: stack)
+        if !jobs.isEmpty {
+            let schedule = jobs.map { "\($0.kind.rawValue) every \($0.frequency.text)" }.joined(separator: ", ")
+            out.append(.warning("\(prefix)-backups-not-scheduled",
+                                "the nodes of \(platform) cluster '\(cluster.name)' get no backup timers yet: its schedule (\(schedule)) is not run",
+                                hint: "run `maif backup --type <kind> --target <url>` from a scheduler of your own until the \(platform) nodes carry the timers the AWS nodes do",
+                                at: stack.location(of: "disaster_recovery.schedule") ?? stack.disasterRecovery?.location))
+        }
+        if let monitoring = stack.monitoring, monitoring.alertingEnabled, !monitoring.alertRules.isEmpty, !monitoring.notifications.isEmpty {
+            out.append(.warning("\(prefix)-alerts-notify-nobody",
+                                "the alerts of \(platform) cluster '\(cluster.name)' are not sent to monitoring.notifications yet: its alert policies have no notification channel",
+                                hint: "add the notification channels by hand, or watch the \(platform) console, until maifctl wires them",
+                                at: stack.location(of: "monitoring.notifications") ?? monitoring.location))
+        }
+        return out
+    }
+}
