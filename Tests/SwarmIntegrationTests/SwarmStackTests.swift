@@ -85,19 +85,26 @@ final class SwarmStackTests: XCTestCase {
             """)
     }
 
+    /// The versioned configs holding cluster.yaml (the alerting configs beside them change only with the alert rules).
+    func clusterConfigs() throws -> [String] { try lab.labelled("config").filter { $0.hasPrefix("maif-config-") } }
+
     // MARK: scenarios
 
     func testApplyCreatesTheGuidesSwarmObjectsTasksRunAndASecondPlanIsEmpty() throws {
         try begin("apply")
         let applied = try apply()
-        print("swarm apply of stacks/swarm.yaml (8 resources, tasks waited for): \(String(format: "%.1f", applied.seconds)) s")
+        print("swarm apply of stacks/swarm.yaml (10 resources, tasks waited for): \(String(format: "%.1f", applied.seconds)) s")
 
         XCTAssertEqual(try lab.labelled("service"), ["maif-manager", "maif-worker"])
         XCTAssertEqual(try lab.labelled("network"), ["maif-net"])
         XCTAssertEqual(try lab.labelled("volume"), ["maif-data"])
-        let configs = try lab.labelled("config")
-        XCTAssertEqual(configs.count, 1)
-        XCTAssertTrue(configs.first?.hasPrefix("maif-config-") ?? false, "\(configs)")
+        // cluster.yaml, and the alert rules and the Alertmanager route for the swarm's Prometheus (issue 12).
+        let allConfigs = try lab.labelled("config")
+        XCTAssertEqual(allConfigs.count, 3, "\(allConfigs)")
+        for prefix in ["maif-config-", "maif-alert-rules-", "maif-alertmanager-"] {
+            XCTAssertTrue(allConfigs.contains { $0.hasPrefix(prefix) }, "\(prefix): \(allConfigs)")
+        }
+        let configs = allConfigs.filter { $0.hasPrefix("maif-config-") }
         XCTAssertEqual(try lab.labelled("secret"), ["maif-aws-access-key-id-v1", "maif-aws-secret-access-key-v1", "maif-join-token-v1"])
 
         let network = try XCTUnwrap(try lab.inspect("network", "maif-net") as? [String: Any])
@@ -159,7 +166,7 @@ final class SwarmStackTests: XCTestCase {
         try apply()
         let ids = try ["maif-manager", "maif-worker"].map { try lab.docker(["service", "inspect", "--format", "{{.ID}}", $0]) }
         let versions = try ["maif-manager", "maif-worker"].map(version)
-        let oldConfig = try XCTUnwrap(try lab.labelled("config").first)
+        let oldConfig = try XCTUnwrap(try clusterConfigs().first)
 
         // A third worker: more replicas, and a cluster.yaml that lists it.
         let three = try workersOverlay(3)
@@ -177,8 +184,8 @@ final class SwarmStackTests: XCTestCase {
         XCTAssertGreaterThan(newVersions[1], versions[1])
         XCTAssertEqual(try replicas("maif-worker"), 3)
         XCTAssertEqual(try lab.taskStates("maif-worker"), ["running", "running", "running"])
-        let newConfig = try XCTUnwrap(try lab.labelled("config").first)
-        XCTAssertEqual(try lab.labelled("config"), [newConfig], "the old config is removed once no service uses it")
+        let newConfig = try XCTUnwrap(try clusterConfigs().first)
+        XCTAssertEqual(try clusterConfigs(), [newConfig], "the old config is removed once no service uses it")
         XCTAssertNotEqual(newConfig, oldConfig)
         let container = try XCTUnwrap((try spec("maif-manager")["TaskTemplate"] as? [String: Any])?["ContainerSpec"] as? [String: Any])
         XCTAssertEqual((container["Configs"] as? [[String: Any]])?.first?["ConfigName"] as? String, newConfig)
@@ -190,8 +197,8 @@ final class SwarmStackTests: XCTestCase {
         XCTAssertEqual(configOnly.actions, ["swarm.config.swarm-cluster": "replace", "swarm.service.swarm-cluster.manager": "update",
                                             "swarm.service.swarm-cluster.worker": "update"])
         try apply([three, interval])
-        let rolled = try XCTUnwrap(try lab.labelled("config").first)
-        XCTAssertEqual(try lab.labelled("config"), [rolled])
+        let rolled = try XCTUnwrap(try clusterConfigs().first)
+        XCTAssertEqual(try clusterConfigs(), [rolled])
         XCTAssertNotEqual(rolled, newConfig)
         XCTAssertEqual(try replicas("maif-worker"), 3, "a config change leaves the replicas alone")
         let yaml = try lab.docker(["exec", try managerContainer(), "cat", "/config/cluster.yaml"])
@@ -287,7 +294,7 @@ final class SwarmStackTests: XCTestCase {
         XCTAssertTrue(recovered.stderr.contains("adopted what it had created: swarm.service.swarm-cluster."), "\(recovered)")
         XCTAssertEqual(try lab.labelled("service"), ["maif-manager", "maif-worker"])
         XCTAssertEqual(try lab.labelled("secret").count, 3, "no secret was made twice")
-        XCTAssertEqual(try lab.labelled("config").count, 1)
+        XCTAssertEqual(try lab.labelled("config").count, 3, "cluster.yaml, the alert rules and the Alertmanager route, once each")
         XCTAssertEqual(try work.maifctl(["plan", "--detailed-exitcode"]).status, 0)
     }
 }
