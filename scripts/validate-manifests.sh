@@ -5,6 +5,10 @@
 #   validate-manifests.sh k8s FILE...      kubernetes-validate --strict -k 1.30.0 on Kubernetes manifests; kinds
 #                                          a CRD brings against scripts/crd-schemas/ (a kind known to neither fails)
 #   validate-manifests.sh stack FILE       docker stack config -c FILE (docker CLI, no daemon), printed as JSON
+#   validate-manifests.sh cloud-config FILE   cloud-init schema --config-file FILE (Debian's cloud-init)
+#   validate-manifests.sh cloud-config-write FILE ROOT   cloud-init's own write_files module run on FILE, every path under ROOT
+#   validate-manifests.sh rules FILE       promtool check rules FILE (Debian's prometheus)
+#   validate-manifests.sh alertmanager FILE   amtool check-config FILE (Debian's prometheus-alertmanager)
 #   validate-manifests.sh checkov FILE     checkov --framework kubernetes on FILE, offline, its report as JSON
 #                                          (checkov lives in its own .venv-checkov: its dependencies are many)
 set -euo pipefail
@@ -18,6 +22,8 @@ INSTALL_HINT="run: bash scripts/validate-manifests.sh --install"
 have_k8s() { [ -x "$VENV/bin/kubernetes-validate" ] && "$VENV/bin/python" -c 'import yaml' 2>/dev/null; }
 have_checkov() { [ -x "$CHECKOV_VENV/bin/checkov" ]; }
 have_docker() { command -v docker >/dev/null && docker stack config --help >/dev/null 2>&1; }
+# cloud-init, promtool and amtool: only their validators are used; policy-rc.d or no init keeps their services down.
+have_alerting() { [ -x /usr/bin/cloud-init ] && [ -x /usr/bin/promtool ] && [ -x /usr/bin/amtool ]; }
 
 install() {
   if ! have_k8s; then
@@ -36,12 +42,19 @@ install() {
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends docker.io >/dev/null
   fi
+  if ! have_alerting; then
+    echo "validate-manifests: installing cloud-init, prometheus and prometheus-alertmanager (apt; for their validators)" >&2
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends cloud-init prometheus prometheus-alertmanager >/dev/null
+  fi
 }
 
 check() {
   local ok=0
   have_k8s || { echo "kubernetes-validate is not installed in $VENV; $INSTALL_HINT" >&2; ok=1; }
   have_docker || { echo "the docker CLI (docker stack config) is not installed; $INSTALL_HINT" >&2; ok=1; }
+  have_alerting || { echo "cloud-init, promtool or amtool is not installed; $INSTALL_HINT" >&2; ok=1; }
   return $ok
 }
 
@@ -72,8 +85,37 @@ case "${1:-}" in
     out="$(docker stack config -c "$1")"
     printf '%s\n' "$out" | "$VENV/bin/python" -c 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout, sort_keys=True, indent=1)'
     ;;
+  cloud-config)
+    have_alerting || { echo "cloud-init is not installed; $INSTALL_HINT" >&2; exit 127; }
+    exec /usr/bin/cloud-init schema --config-file "$2"
+    ;;
+  cloud-config-write)
+    have_alerting || { echo "cloud-init is not installed; $INSTALL_HINT" >&2; exit 127; }
+    # cloud-init's Python (Debian's python3), its YAML loader and its write_files module, paths moved under ROOT.
+    exec /usr/bin/python3 - "$2" "$3" <<'PY'
+import os, sys
+from cloudinit import util
+from cloudinit.config import cc_write_files
+config_file, root = sys.argv[1], sys.argv[2]
+config = util.load_yaml(util.load_file(config_file))
+files = config.get("write_files") or []
+for f in files:
+    f["path"] = os.path.join(root, f["path"].lstrip("/"))
+cc_write_files.write_files("write_files", files, "root:root")
+for command in config.get("runcmd") or []:
+    print("runcmd:", command)
+PY
+    ;;
+  rules)
+    have_alerting || { echo "promtool is not installed; $INSTALL_HINT" >&2; exit 127; }
+    exec /usr/bin/promtool check rules "$2"
+    ;;
+  alertmanager)
+    have_alerting || { echo "amtool is not installed; $INSTALL_HINT" >&2; exit 127; }
+    exec /usr/bin/amtool check-config "$2"
+    ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

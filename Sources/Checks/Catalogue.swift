@@ -3,7 +3,7 @@
 import StackModel
 
 enum Catalogue {
-    static let rules: [Rule] = quorum + security + reliability + scaling + placement
+    static let rules: [Rule] = quorum + security + reliability + scaling + placement + BackupRules.rules
 
     // MARK: Quorum and split brain
 

@@ -322,9 +322,13 @@ final class InFlight: @unchecked Sendable {
 
 /// Outputs recorded with each apply: what a user wants to reach after deploying (node endpoints).
 public enum Outputs {
+    /// Types whose `endpoint` is where something is sent, not where a cluster is reached (an SNS subscription's e-mail
+    /// address or webhook).
+    static let notReachedThere: Set<String> = ["aws.sns_topic_subscription"]
+
     public static func derive(from state: State) -> [String: AttributeValue] {
         var endpoints: [String: AttributeValue] = [:]
-        for (address, record) in state.resources {
+        for (address, record) in state.resources where !notReachedThere.contains(address.type) {
             if let e = record.attributes["endpoint"], e.isKnown { endpoints[address.description] = e }
         }
         return endpoints.isEmpty ? [:] : ["endpoints": .map(endpoints)]

@@ -7,7 +7,8 @@ import ProviderKit
 import StackModel
 
 enum ClusterConfig {
-    static func render(stack: Stack, cluster: Cluster) -> String {
+    /// `hosts` gives node id → the address a platform gives the node when it is not the stack's `host` (VMs).
+    static func render(stack: Stack, cluster: Cluster, hosts: [String: String] = [:]) -> String {
         var sections: [(String, YAMLText?)] = [
             ("cluster", .object([
                 ("name", .scalar(cluster.name)),
@@ -21,7 +22,7 @@ enum ClusterConfig {
             ("nodes", .list(cluster.nodes.map { n in
                 .object([
                     ("id", .scalar(n.id)),
-                    ("host", .string(n.host)),
+                    ("host", .string(hosts[n.id] ?? n.host)),
                     ("port", .int(n.port)),
                     ("role", .scalar(n.role.rawValue)),
                     ("zone", .string(n.zone)),

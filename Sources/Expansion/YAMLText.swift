@@ -92,3 +92,16 @@ public indirect enum YAMLText: Sendable, Equatable {
         return out
     }
 }
+
+extension YAMLText {
+    /// The same value as an attribute (for a manifest that carries it as an object, e.g. a PrometheusRule's groups).
+    public var attributeValue: AttributeValue {
+        switch self {
+        case .scalar(let s): return .string(s)
+        case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? .int(Int64(d)) : .double(d)
+        case .bool(let b): return .bool(b)
+        case .map(let pairs): return .map(Dictionary(pairs.map { ($0.0, $0.1.attributeValue) }, uniquingKeysWith: { _, b in b }))
+        case .list(let items): return .list(items.map(\.attributeValue))
+        }
+    }
+}

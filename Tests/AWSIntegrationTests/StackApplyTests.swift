@@ -25,7 +25,9 @@ struct StackRun {
         return try RunningProcess.run(try MaifctlBinary.locate(),
                                       [verb, file, "--target", "aws", "--state", work + "/state", "--no-color"] + extra,
                                       environment: ["AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                                                    "AWS_SECRET_ACCESS_KEY": "testing", "HOME": work],
+                                                    "AWS_SECRET_ACCESS_KEY": "testing", "HOME": work,
+                                                    // The stacks' on-call webhook, by reference; on loopback (moto posts only on publish).
+                                                    "MAIF_ONCALL_WEBHOOK": StackRun.webhook],
                                       in: work, timeout: 600)
     }
 
@@ -44,6 +46,8 @@ struct StackRun {
     }
 
     func removeWork() { try? FileManager.default.removeItem(atPath: work) }
+
+    static let webhook = "https://127.0.0.1:9/maif-oncall"
 }
 
 extension AWSIntegration {
@@ -107,6 +111,8 @@ extension AWSIntegration {
         let alarms = Set((try run.aws(["cloudwatch", "describe-alarms"])["MetricAlarms"] as? [[String: Any]] ?? []).compactMap { $0["AlarmName"] as? String })
         #expect(alarms.isSuperset(of: ["production-cluster-high_cpu_usage", "production-cluster-node_down"]), "alarms: \(alarms)")
 
+        try checkProductionRunsMAIF(run, byNode)
+
         // Converged: nothing to do.
         let noop = try run.maifctl("plan", "production", ["--detailed-exitcode"])
         #expect(noop.status == 0, "\(noop.all.split(separator: "\n").filter { $0.contains("#") || $0.contains("~") || $0.contains("->") }.joined(separator: "\n"))")
@@ -157,6 +163,96 @@ extension AWSIntegration {
         #expect((try run.aws(["ec2", "describe-vpcs", "--filters", "Name=tag:maif:stack,Values=production"])["Vpcs"] as? [[String: Any]] ?? []).isEmpty)
         #expect((try run.aws(["ec2", "describe-security-groups", "--filters", "Name=tag:maif:stack,Values=production"])["SecurityGroups"] as? [[String: Any]] ?? []).isEmpty)
         #expect((try run.aws(["ec2", "describe-internet-gateways", "--filters", "Name=tag:maif:stack,Values=production"])["InternetGateways"] as? [[String: Any]] ?? []).isEmpty)
+        #expect((try run.aws(["iam", "list-roles"])["Roles"] as? [[String: Any]] ?? []).isEmpty)
+        #expect((try run.aws(["iam", "list-instance-profiles"])["InstanceProfiles"] as? [[String: Any]] ?? []).isEmpty)
+        #expect((try run.aws(["sns", "list-topics"])["Topics"] as? [[String: Any]] ?? []).isEmpty)
+        let keys = (try run.aws(["kms", "list-keys"])["Keys"] as? [[String: Any]] ?? []).compactMap { $0["KeyId"] as? String }
+        var ours = 0
+        for key in keys {
+            // moto makes an aws/ebs default key for the encrypted volumes: only the stack's own keys are checked.
+            let tags = (try run.aws(["kms", "list-resource-tags", "--key-id", key])["Tags"] as? [[String: Any]] ?? [])
+            guard tags.contains(where: { $0["TagKey"] as? String == "maif:stack" && $0["TagValue"] as? String == "production" }) else { continue }
+            ours += 1
+            let state = (try run.aws(["kms", "describe-key", "--key-id", key])["KeyMetadata"] as? [String: Any])?["KeyState"] as? String
+            #expect(state == "PendingDeletion", "key \(key) is \(state ?? "?")")
+        }
+        #expect(ours == 1, "the backup key of us-east-1 was made, and its deletion scheduled")
+    }
+
+    /// Issue 12's proof, read with the AWS CLI: each instance at its stack host, carrying a cloud-config that cloud-init
+    /// accepts and that writes the node's own cluster.yaml and unit; an instance profile allowing exactly the backup
+    /// buckets; SNS topics with the stack's subscriptions, every alert alarm pointing at them; S3 replication.
+    func checkProductionRunsMAIF(_ run: StackRun, _ byNode: [String: [String: Any]]) throws {
+        let hosts = ["node-1": "10.0.1.10", "node-2": "10.0.2.11", "node-3": "10.0.3.12"]
+        var profiles = Set<String>()
+        for (node, instance) in byNode {
+            #expect(instance["PrivateIpAddress"] as? String == hosts[node], "\(node)")
+            let id = instance["InstanceId"] as? String ?? ""
+            let attribute = try run.aws(["ec2", "describe-instance-attribute", "--instance-id", id, "--attribute", "userData"])
+            let encoded = (attribute["UserData"] as? [String: Any])?["Value"] as? String ?? ""
+            let userData = String(decoding: Data(base64Encoded: encoded) ?? Data(), as: UTF8.self)
+            let file = run.work + "/\(node)-user-data"
+            try userData.write(toFile: file, atomically: true, encoding: .utf8)
+            let schema = try RunningProcess.run("/bin/bash", ["\(run.repository)/scripts/validate-manifests.sh", "cloud-config", file], timeout: 60)
+            #expect(schema.status == 0, "\(schema)")
+            let root = run.work + "/\(node)-root"
+            let written = try RunningProcess.run("/bin/bash", ["\(run.repository)/scripts/validate-manifests.sh", "cloud-config-write", file, root], timeout: 60)
+            #expect(written.status == 0, "\(written)")
+            let clusterYAML = (try? String(contentsOfFile: root + "/etc/maif/cluster.yaml", encoding: .utf8)) ?? ""
+            #expect(hosts.values.allSatisfy { clusterYAML.contains("host: \($0)") }, "\(clusterYAML)")
+            let unit = (try? String(contentsOfFile: root + "/etc/systemd/system/maif.service", encoding: .utf8)) ?? ""
+            #expect(unit.contains("--node-id \(node) --port 8080 --config /etc/maif/cluster.yaml"), "\(unit)")
+            if let arn = (instance["IamInstanceProfile"] as? [String: Any])?["Arn"] as? String { profiles.insert(arn) }
+        }
+        #expect(profiles.count == 1, "every node runs with the cluster's instance profile: \(profiles)")
+        let profileName = String(profiles.first?.split(separator: "/").last ?? "")
+        let profile = try run.aws(["iam", "get-instance-profile", "--instance-profile-name", profileName])["InstanceProfile"] as? [String: Any]
+        let role = ((profile?["Roles"] as? [[String: Any]])?.first?["RoleName"] as? String) ?? ""
+        let policy = try run.aws(["iam", "get-role-policy", "--role-name", role, "--policy-name", "maif-backups"])["PolicyDocument"] as? [String: Any]
+        let statements = policy?["Statement"] as? [[String: Any]] ?? []
+        let s3Resources = Set(statements.filter { ($0["Action"] as? [String] ?? []).contains { $0.hasPrefix("s3:") } }
+            .flatMap { $0["Resource"] as? [String] ?? [] })
+        #expect(s3Resources == ["arn:aws:s3:::maif-backups-primary", "arn:aws:s3:::maif-backups-secondary",
+                                "arn:aws:s3:::maif-backups-primary/production/production-cluster/*",
+                                "arn:aws:s3:::maif-backups-secondary/production/production-cluster/*"], "\(statements)")
+        let keyResources = statements.filter { ($0["Action"] as? [String] ?? []).contains { $0.hasPrefix("kms:") } }.flatMap { $0["Resource"] as? [String] ?? [] }
+        let primaryKey = ((try run.aws(["s3api", "get-bucket-encryption", "--bucket", "maif-backups-primary"])["ServerSideEncryptionConfiguration"]
+            as? [String: Any])?["Rules"] as? [[String: Any]])?.first.flatMap { ($0["ApplyServerSideEncryptionByDefault"] as? [String: Any])?["KMSMasterKeyID"] as? String }
+        #expect(primaryKey != nil && keyResources.contains(primaryKey!), "the policy names the primary bucket's key: \(keyResources), \(primaryKey ?? "none")")
+
+        // SNS: the stack's topics and subscriptions; every alert alarm notifies its severity's topic.
+        let topics = (try run.aws(["sns", "list-topics"])["Topics"] as? [[String: Any]] ?? []).compactMap { $0["TopicArn"] as? String }
+        let oncall = try #require(topics.first { $0.hasSuffix(":maif-production-oncall") }, "\(topics)")
+        let team = try #require(topics.first { $0.hasSuffix(":maif-production-team") }, "\(topics)")
+        func endpoints(_ topic: String) throws -> Set<String> {
+            Set((try run.aws(["sns", "list-subscriptions-by-topic", "--topic-arn", topic])["Subscriptions"] as? [[String: Any]] ?? [])
+                .map { "\($0["Protocol"] as? String ?? ""):\($0["Endpoint"] as? String ?? "")" })
+        }
+        #expect(try endpoints(oncall) == ["email:oncall@example.com", "https:\(StackRun.webhook)"])
+        #expect(try endpoints(team) == ["email:maif-team@example.com"])
+        let alarms = try run.aws(["cloudwatch", "describe-alarms"])["MetricAlarms"] as? [[String: Any]] ?? []
+        for (name, topic) in [("production-cluster-node_down", oncall), ("production-cluster-high_cpu_usage", team)] {
+            let alarm = alarms.first { $0["AlarmName"] as? String == name }
+            #expect(alarm?["AlarmActions"] as? [String] == [topic], "\(name): \(alarm ?? [:])")
+            #expect(alarm?["OKActions"] as? [String] == [topic], "\(name)")
+        }
+
+        // Cross-region replication: primary → secondary, as the replication role, SSE-KMS objects included.
+        let replication = try run.aws(["s3api", "get-bucket-replication", "--bucket", "maif-backups-primary"])["ReplicationConfiguration"] as? [String: Any]
+        #expect((replication?["Role"] as? String)?.hasSuffix(":role/maif-production-replication") == true, "\(replication ?? [:])")
+        let destination = ((replication?["Rules"] as? [[String: Any]])?.first?["Destination"] as? [String: Any])
+        #expect(destination?["Bucket"] as? String == "arn:aws:s3:::maif-backups-secondary")
+        #expect((destination?["EncryptionConfiguration"] as? [String: Any])?["ReplicaKmsKeyID"] as? String != nil)
+
+        // maifctl output: the load balancer's DNS name and each node's address.
+        let output = try RunningProcess.run(try MaifctlBinary.locate(), ["output", "--stack", "production", "--state", run.work + "/state", "--json"],
+                                            in: run.work, timeout: 60)
+        let outputs = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+        let endpoints = outputs?["endpoints"] as? [String: String] ?? [:]
+        for (node, host) in hosts { #expect(endpoints["aws.instance.production-cluster.\(node)"] == "\(host):8080", "\(endpoints)") }
+        #expect(!endpoints.keys.contains { $0.hasPrefix("aws.sns_topic_subscription.") }, "an e-mail address is no endpoint: \(endpoints)")
+        let lbName = ((try run.aws(["elbv2", "describe-load-balancers", "--names", "production-cluster"])["LoadBalancers"] as? [[String: Any]])?.first?["DNSName"] as? String) ?? "?"
+        #expect(endpoints["aws.lb_listener.production-cluster"] == "\(lbName):8080", "\(endpoints)")
     }
 
     @Test func multiRegionStackSpansThreeRegionsWithGeoRouting() throws {

@@ -16,8 +16,9 @@ final class KubernetesExpansionTests: XCTestCase {
     func testResourceCountsPerType() throws {
         let expansion = try PlatformFixture.expand(Self.stackFile, provider: "k8s")
         XCTAssertEqual(PlatformFixture.counts(expansion.resources), [
-            "k8s.namespace": 1, "k8s.config_map": 1, "k8s.secret": 1, "k8s.service": 2, "k8s.stateful_set": 1,
-            "k8s.horizontal_pod_autoscaler": 1, "k8s.pod_disruption_budget": 1,
+            // maif-config, and maif-alerting (rules and the Alertmanager route); a CronJob per kind of backup
+            "k8s.namespace": 1, "k8s.config_map": 2, "k8s.secret": 1, "k8s.service": 2, "k8s.stateful_set": 1,
+            "k8s.horizontal_pod_autoscaler": 1, "k8s.pod_disruption_budget": 1, "k8s.cron_job": 3,
             // the NetworkPolicy of security.admin_cidrs
             "k8s.manifest": 1,
         ])
@@ -108,7 +109,7 @@ final class KubernetesExpansionTests: XCTestCase {
 
     func testEveryObjectIsLabelledWithStackAndAddress() async throws {
         let planned = try await PlatformFixture.plan(Self.stackFile, provider: "k8s")
-        XCTAssertEqual(planned.count, 9)
+        XCTAssertEqual(planned.count, 13, "the 8 objects of the guide, the NetworkPolicy, a CronJob per kind of backup and the alerting ConfigMap")
         for (address, attributes) in planned {
             let labels = attributes["manifest"]?[path: "metadata.labels"]
             XCTAssertEqual(labels?[path: "app"], "maif", address)

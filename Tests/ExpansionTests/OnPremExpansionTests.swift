@@ -14,11 +14,12 @@ final class OnPremExpansionTests: XCTestCase {
         XCTAssertEqual(PlatformFixture.counts(expansion.resources), [
             // three nodes and the backup host 10.0.1.20
             "onprem.host": 4,
-            // /etc/maif per node, and the backup directory
-            "onprem.directory": 4,
-            // cluster.yaml and tls.yaml per node
-            "onprem.file": 6,
-            "onprem.systemd_unit": 3,
+            // /etc/maif per node, the backup directory, and /etc/maif/alerting on the first host
+            "onprem.directory": 5,
+            // cluster.yaml and tls.yaml per node; the alert rules and the Alertmanager route on the first host
+            "onprem.file": 8,
+            // maif.service per node, and a backup service and timer per kind of backup (full, incremental, transaction log)
+            "onprem.systemd_unit": 3 + 3 * 6,
         ])
     }
 

@@ -13,8 +13,8 @@ final class SwarmExpansionTests: XCTestCase {
     func testResourceCountsPerType() throws {
         let expansion = try PlatformFixture.expand(Self.stackFile, provider: "swarm")
         XCTAssertEqual(PlatformFixture.counts(expansion.resources), [
-            // cluster.yaml, and tls.yaml of security.tls
-            "swarm.network": 1, "swarm.config": 2, "swarm.volume": 1, "swarm.service": 2,
+            // cluster.yaml, tls.yaml of security.tls, and the alert rules and the Alertmanager route
+            "swarm.network": 1, "swarm.config": 4, "swarm.volume": 1, "swarm.service": 2,
             // the join token, and the AWS credentials the nodes write backups with
             "swarm.secret": 3,
         ])
@@ -85,7 +85,7 @@ final class SwarmExpansionTests: XCTestCase {
 
     func testEverythingIsLabelledWithStackAndAddress() async throws {
         let planned = try await PlatformFixture.plan(Self.stackFile, provider: "swarm")
-        XCTAssertEqual(planned.count, 9)
+        XCTAssertEqual(planned.count, 11, "network, volume, 3 secrets, 2 services, cluster.yaml, tls.yaml, alert rules and Alertmanager configs")
         for (address, attributes) in planned {
             let labels = address.hasPrefix("swarm.service.") ? attributes["spec"]?[path: "Labels"] : attributes["labels"]
             XCTAssertEqual(labels?.mapValue?["maif.stack"], "swarm", address)

@@ -213,7 +213,9 @@ extension GCPIntegration {
         try String(contentsOfFile: run.stack("production"), encoding: .utf8)
             .replacingOccurrences(of: "prevent_destroy: true", with: "prevent_destroy: false")
             .write(toFile: unprotected, atomically: true, encoding: .utf8)
-        let aws = ["AWS_ENDPOINT_URL": moto]
+        // The stack's on-call webhook is named by reference; the aws provider reads it at plan (moto posts to it only when a
+        // message is published).
+        let aws = ["AWS_ENDPOINT_URL": moto, "MAIF_ONCALL_WEBHOOK": "https://127.0.0.1:9/maif-oncall"]
 
         let apply = try run.maifctl("apply", unprotected, ["--auto-approve"], environment: aws)
         try #require(apply.status == 0, "\(apply)")

@@ -61,6 +61,11 @@ final class KubernetesStackTests: XCTestCase {
         ("poddisruptionbudget", "maif-cluster", "k8s.pod_disruption_budget.k8s-maif-cluster"),
         // security.admin_cidrs
         ("networkpolicy", "maif-ingress", "k8s.manifest.k8s-maif-cluster.network-policy"),
+        // The backup schedule as CronJobs, the alert rules and the Alertmanager route (issue 12).
+        ("cronjob", "maif-backup-full", "k8s.cron_job.k8s-maif-cluster.full"),
+        ("cronjob", "maif-backup-incremental", "k8s.cron_job.k8s-maif-cluster.incremental"),
+        ("cronjob", "maif-backup-transaction-log", "k8s.cron_job.k8s-maif-cluster.transaction-log"),
+        ("configmap", "maif-alerting", "k8s.config_map.k8s-maif-cluster.alerting"),
     ]
 
     func object(_ kind: String, _ name: String) throws -> [String: Any] { try lab.get(["-n", namespace, kind, name]) }
@@ -134,7 +139,7 @@ final class KubernetesStackTests: XCTestCase {
         try begin("stack")
         startController()
         let applied = try maifctl(["apply", "--auto-approve"])
-        print("k8s apply of stacks/kubernetes.yaml (9 objects, rollout waited for): \(String(format: "%.1f", applied.seconds)) s")
+        print("k8s apply of stacks/kubernetes.yaml (13 objects, rollout waited for): \(String(format: "%.1f", applied.seconds)) s")
         XCTAssertTrue(applied.stdout.contains("Provider calls (plan and apply): k8s: "), applied.stdout)
 
         // kubectl, not maifctl, sees every object, its owner labels, and maifctl as its field manager.

@@ -56,11 +56,12 @@ final class HybridStackApplyTests: XCTestCase {
         }
 
         let mastersBefore = Self.sshMasters()
-        // Apply: 4 hosts, 3 config directories, 6 files, 3 units, 1 backup directory.
+        // Apply: 4 hosts, 3 config directories, 6 files, 3 units, 1 backup directory; per node a service and a timer for
+        // each of the 3 kinds of backup (18); the alert rules and the Alertmanager route on the first host, in a directory (3).
         let connectionsBefore = try lab.acceptedConnections()
         let apply = maif("apply", ["--auto-approve"])
         XCTAssertEqual(apply.status, 0, "\(apply)")
-        XCTAssertTrue(apply.output.contains("17 added"), "\(apply)")
+        XCTAssertTrue(apply.output.contains("38 added"), "\(apply)")
         let connections = try lab.acceptedConnections().merging(connectionsBefore) { $0 - $1 }
         print("hybrid on-prem apply: \(String(format: "%.2f", apply.seconds)) s; ssh connections per host: "
               + lab.hosts.map { "\($0)=\(connections[$0] ?? 0)" }.joined(separator: " "))
@@ -73,6 +74,26 @@ final class HybridStackApplyTests: XCTestCase {
             XCTAssertEqual(try lab.ssh(hosts[host]!, "stat -c '%a %U:%G' \(lab.filesRoot)/\(host)/etc/maif \(lab.filesRoot)/\(host)/etc/maif/cluster.yaml"),
                            "750 root:maif\n640 root:maif\n")
         }
+        // The backup schedule as timers on every node: what each runs, when, and to which target; unit files only root may read.
+        let calendars = ["full": "OnCalendar=daily", "incremental": "OnCalendar=hourly", "transaction-log": "OnCalendar=*-*-* *:0/5:00"]
+        for (i, host) in Self.stackHosts.prefix(3).enumerated() {
+            let node = "node-\(i + 1)"
+            var units: [String] = []
+            for (kind, calendar) in calendars.sorted(by: { $0.key < $1.key }) {
+                let timer = try fileOnHost(host, "/etc/systemd/system/maif-backup-\(kind).timer")
+                XCTAssertTrue(timer.contains(calendar) && timer.contains("Unit=maif-backup-\(kind).service") && timer.contains("WantedBy=timers.target"), timer)
+                let service = try fileOnHost(host, "/etc/systemd/system/maif-backup-\(kind).service")
+                XCTAssertTrue(service.contains("Type=oneshot"), service)
+                XCTAssertTrue(service.contains("ExecStart=/usr/local/bin/maif backup --type \(kind) --node-id \(node) --config /etc/maif/cluster.yaml --target sftp://10.0.1.20/var/backups/maif/hybrid/on-prem/\(node)/"), service)
+                units += ["maif-backup-\(kind).timer", "maif-backup-\(kind).service"]
+            }
+            let paths = units.map { "\(lab.filesRoot)/\(host)/etc/systemd/system/\($0)" }.joined(separator: " ")
+            XCTAssertEqual(try lab.ssh(hosts[host]!, "stat -c '%a %U:%G' \(paths)"), String(repeating: "600 root:root\n", count: units.count))
+        }
+        let rules = try fileOnHost("10.0.1.10", "/etc/maif/alerting/maif-rules.yml")
+        XCTAssertTrue(rules.contains("alert: node_down") && rules.contains(#"expr: "up{job=\"maif\", cluster=\"on-prem\"} == 0""#), rules)
+        XCTAssertTrue(try fileOnHost("10.0.1.10", "/etc/maif/alerting/alertmanager.yml").contains("to: oncall@example.com"))
+        XCTAssertEqual(try lab.ssh(hosts["10.0.1.10"]!, "stat -c '%a %U:%G' \(lab.filesRoot)/10.0.1.10/etc/maif/alerting/maif-rules.yml"), "644 root:root\n")
         XCTAssertEqual(try lab.ssh(hosts["10.0.1.20"]!, "stat -c %a \(lab.filesRoot)/10.0.1.20/var/backups/maif"), "700\n")
         // Nothing of the nodes landed on the backup host, and no node got another node's files.
         XCTAssertEqual(try lab.ssh(hosts["10.0.1.20"]!, "test -e \(lab.filesRoot)/10.0.1.20/etc/maif && echo yes || echo no"), "no\n")
@@ -84,6 +105,13 @@ final class HybridStackApplyTests: XCTestCase {
         // After apply, nothing to do.
         let noop = maif("plan", ["--detailed-exitcode"])
         XCTAssertEqual(noop.status, 0, "\(noop)")
+
+        // maifctl output: each node's address and port on its host, as the stack names them.
+        let output = SSHLab.run(maifctl, ["output", "--stack", "hybrid", "--state", work + "/state", "--json"])
+        let outputs = try JSONSerialization.jsonObject(with: Data(output.output.utf8)) as? [String: Any]
+        let endpoints = outputs?["endpoints"] as? [String: String] ?? [:]
+        XCTAssertEqual(endpoints, ["onprem.systemd_unit.on-prem.node-1.maif": "10.0.1.10:8080", "onprem.systemd_unit.on-prem.node-2.maif": "10.0.1.11:8080",
+                                   "onprem.systemd_unit.on-prem.node-3.maif": "10.0.1.12:8080"], output.output)
 
         // A hand edit on a host is drift: plan shows it, apply puts the file back.
         _ = try lab.ssh(hosts["10.0.1.11"]!, "echo 'replication_factor: 1' >> \(lab.filesRoot)/10.0.1.11/etc/maif/cluster.yaml")

@@ -72,7 +72,7 @@ final class SwarmStackTests: XCTestCase {
         }
     }
 
-    /// The versions of the cluster.yaml config (not tls.yaml's).
+    /// The versions of the cluster.yaml config (not tls.yaml's, nor the alerting configs, which change only with the alert rules).
     func clusterConfigs() throws -> [String] {
         try lab.labelled("config").filter { $0.hasPrefix("maif-config-") }
     }
@@ -92,6 +92,7 @@ final class SwarmStackTests: XCTestCase {
 
             """)
     }
+
 
     // MARK: scenarios
 
@@ -121,15 +122,18 @@ final class SwarmStackTests: XCTestCase {
     func testApplyCreatesTheGuidesSwarmObjectsTasksRunAndASecondPlanIsEmpty() throws {
         try begin("apply")
         let applied = try apply()
-        print("swarm apply of stacks/swarm.yaml (9 resources, tasks waited for): \(String(format: "%.1f", applied.seconds)) s")
+        print("swarm apply of stacks/swarm.yaml (11 resources, tasks waited for): \(String(format: "%.1f", applied.seconds)) s")
 
         XCTAssertEqual(try lab.labelled("service"), ["maif-manager", "maif-worker"])
         XCTAssertEqual(try lab.labelled("network"), ["maif-net"])
         XCTAssertEqual(try lab.labelled("volume"), ["maif-data"])
-        let configs = try lab.labelled("config")
-        XCTAssertEqual(configs.count, 2, "cluster.yaml and tls.yaml")
-        XCTAssertTrue(configs.first?.hasPrefix("maif-config-") ?? false, "\(configs)")
-        XCTAssertTrue(configs.last?.hasPrefix("maif-tls-config-") ?? false, "\(configs)")
+        // cluster.yaml, tls.yaml, and the alert rules and the Alertmanager route for the swarm's Prometheus (issue 12).
+        let allConfigs = try lab.labelled("config")
+        XCTAssertEqual(allConfigs.count, 4, "\(allConfigs)")
+        for prefix in ["maif-config-", "maif-tls-config-", "maif-alert-rules-", "maif-alertmanager-"] {
+            XCTAssertTrue(allConfigs.contains { $0.hasPrefix(prefix) }, "\(prefix): \(allConfigs)")
+        }
+        let configs = allConfigs.filter { $0.hasPrefix("maif-config-") }
         XCTAssertEqual(try lab.labelled("secret"), ["maif-aws-access-key-id-v1", "maif-aws-secret-access-key-v1", "maif-join-token-v1"])
 
         let network = try XCTUnwrap(try lab.inspect("network", "maif-net") as? [String: Any])
@@ -321,7 +325,7 @@ final class SwarmStackTests: XCTestCase {
         XCTAssertTrue(recovered.stderr.contains("adopted what it had created: swarm.service.swarm-cluster."), "\(recovered)")
         XCTAssertEqual(try lab.labelled("service"), ["maif-manager", "maif-worker"])
         XCTAssertEqual(try lab.labelled("secret").count, 3, "no secret was made twice")
-        XCTAssertEqual(try lab.labelled("config").count, 2)
+        XCTAssertEqual(try lab.labelled("config").count, 4, "cluster.yaml, tls.yaml, the alert rules and the Alertmanager route, once each")
         XCTAssertEqual(try work.maifctl(["plan", "--detailed-exitcode"]).status, 0)
     }
 }

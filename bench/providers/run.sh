@@ -62,6 +62,8 @@ aws)
     bash scripts/moto.sh start "$work/moto.port" "$work/moto.pid"
     cleanup+=("bash scripts/moto.sh stop '$work/moto.pid'")
     export AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$work/moto.port")" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+    # The stacks name their on-call webhook by reference; on loopback (moto posts only when a message is published).
+    export MAIF_ONCALL_WEBHOOK=https://127.0.0.1:9/maif-oncall
     for stack in production multi-region; do
         header "aws: stacks/$stack.yaml → moto"
         sed 's/prevent_destroy: true/prevent_destroy: false/' "stacks/$stack.yaml" >"$work/$stack.yaml"

@@ -14,7 +14,8 @@ extension AWSClient {
                                       headers: ["Content-Type": "application/x-amz-json-\(version)", "X-Amz-Target": target],
                                       body: Array(AttributeValue.map(body).canonicalJSON(indent: nil).utf8))
         let text = response.body.filter { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }
-        if text.isEmpty { return [:] }
+        // An operation without output answers an empty body (AWS) or `null` (moto's server): no fields either way.
+        if text.isEmpty || text.elementsEqual("null".utf8) { return [:] }
         guard let value = try? JSONDecoder().decode(AttributeValue.self, from: Data(response.body)), case .map(let map) = value else {
             throw ProviderError(address: nil, call: "\(service) \(call)", message: "the response was not a JSON object")
         }

@@ -7,6 +7,8 @@ import ProviderKit
 public struct AWSProvider: Provider {
     public let client: AWSClient
     let stack: String
+    /// Where `endpoint_from` references are read.
+    var environment: [String: String] = ProcessInfo.processInfo.environment
 
     /// Throws when a credential the stack names by reference cannot be read, so a plan fails before anything is created.
     public init(configuration: ProviderConfiguration) throws {
@@ -15,6 +17,7 @@ public struct AWSProvider: Provider {
         _ = try AWSSettings.referenced(settings, environment: configuration.environment)
         self.init(client: AWSClient(settings: AWSSettings.resolve(settings: settings, environment: configuration.environment)),
                   stack: configuration.stack)
+        environment = configuration.environment
     }
 
     public func markOwner(_ config: [String: AttributeValue], _ context: ResourceContext) -> [String: AttributeValue] {
@@ -52,12 +55,23 @@ public struct AWSProvider: Provider {
             }
         }
         request.desired = Self.readForm(request.context.address.kind, request.desired)
-        return defaultPlan(request)
+        if request.context.address.kind == "sns_topic_subscription", let source = request.desired["endpoint_from"]?.text,
+           ReferenceText.read(source, environment: environment) == nil {
+            // A webhook the stack names by reference must be readable before anything is created.
+            throw ProviderError(address: request.context.address, call: "plan", message: "endpoint_from \(source) is not set or cannot be read")
+        }
+        var response = defaultPlan(request)
+        // cloud-init writes what user data says at first boot only: with user_data_replace_on_change a new one is a new instance.
+        if request.context.address.kind == "instance", let prior = request.prior, request.desired["user_data_replace_on_change"]?.boolValue_ == true,
+           let wanted = request.desired["user_data"], wanted.isKnown, wanted != prior.attributes["user_data"], !response.requiresReplace.contains("user_data") {
+            response.requiresReplace.append("user_data")
+        }
+        return response
     }
 
     public static func register(in registry: inout ProviderRegistry) {
         registry.register(ProviderDescriptor(name: "aws", version: "1.0.0",
-                                             summary: "Amazon Web Services: EC2, ELBv2, Auto Scaling, S3, Route 53, CloudWatch",
+                                             summary: "Amazon Web Services: EC2, ELBv2, Auto Scaling, S3, Route 53, CloudWatch, IAM, KMS, SNS",
                                              settings: settings, schema: AWSProviderSchema.provider) { try AWSProvider(configuration: $0) })
     }
 
@@ -96,6 +110,12 @@ public struct AWSProvider: Provider {
         case "lb_target_group_attachment": return TargetGroupAttachmentResource(elb: ELBv2(client: client))
         case "autoscaling_group": return AutoScalingGroupResource(autoscaling: AutoScaling(client: client))
         case "autoscaling_policy": return ScalingPolicyResource(autoscaling: AutoScaling(client: client))
+        case "iam_role": return IAMRoleResource(iam: IAM(client: client))
+        case "iam_role_policy": return IAMRolePolicyResource(iam: IAM(client: client))
+        case "iam_instance_profile": return IAMInstanceProfileResource(iam: IAM(client: client))
+        case "kms_key": return KMSKeyResource(kms: KMS(client: client))
+        case "sns_topic": return SNSTopicResource(sns: SNS(client: client))
+        case "sns_topic_subscription": return SNSSubscriptionResource(sns: SNS(client: client), environment: environment)
         default:
             throw ProviderError(address: context.address, call: "apply",
                                 message: "the aws provider does not manage \(context.address.type) yet")

@@ -5,7 +5,8 @@
 import ProviderKit
 
 enum AWSProviderSchema {
-    static let provider = ProviderSchema(provider: "aws", resources: network + compute + balancing + storage + routing + monitoring)
+    static let provider = ProviderSchema(provider: "aws", resources: network + compute + balancing + storage + routing + monitoring
+                                         + identity + notification)
 
     // MARK: Shorthands
 
@@ -83,6 +84,8 @@ enum AWSProviderSchema {
             "block_device_mappings": .init(.list, description: "[{device_name, ebs: {volume_size, volume_type, encrypted, delete_on_termination}}]; volume_size in GiB"),
             "key_name": .init(.string, forceNew: true),
             "iam_instance_profile": .optionalString,
+            "endpoint": .init(.string, description: "address:port of what the instance serves; recorded for `maifctl output`, not sent"),
+            "user_data_replace_on_change": .init(.bool, description: "a new user_data replaces the instance (cloud-init reads user data at first boot only); recorded, not sent"),
             "monitoring": .init(.map, description: "{enabled}: detailed (1-minute) CloudWatch monitoring"),
             "ebs_optimized": .optionalBool,
             "metadata_options": .init(.map, description: "{http_tokens: required|optional, http_endpoint}"),
@@ -101,6 +104,7 @@ enum AWSProviderSchema {
             "image_id": .init(.string, required: true),
             "instance_type": .init(.string, required: true),
             "user_data": .init(.string, description: "plain text; the provider base64-encodes it for the API"),
+            "iam_instance_profile": .init(.string, description: "the instance profile (name or ARN) of what it launches"),
             "security_group_ids": .optionalList,
             "block_device_mappings": .optionalList,
             "monitoring": .optionalMap,
@@ -187,6 +191,7 @@ enum AWSProviderSchema {
             "certificate_arn": .optionalString,
             "ssl_policy": .optionalString,
             "default_actions": .init(.list, required: true, description: "[{type: forward, target_group_arn}]"),
+            "endpoint": .init(.string, description: "dns name:port clients use; recorded for `maifctl output`, not sent"),
             "region": region, "tags": tags,
             "id": id, "arn": arn,
         ]),
@@ -212,6 +217,7 @@ enum AWSProviderSchema {
             "public_access_block": .init(.map, description: "{block_public_acls, ignore_public_acls, block_public_policy, restrict_public_buckets}"),
             "object_lock_enabled_for_bucket": .init(.bool, forceNew: true),
             "force_destroy": .init(.bool, description: "delete the objects too when the bucket is destroyed"),
+            "replication": .init(.map, description: "PutBucketReplication: {role (ARN), rules: [{id, priority, status, prefix, destination_bucket (ARN), storage_class, replica_kms_key_id}]}; a rule with a replica key replicates SSE-KMS objects too"),
             "region": region, "tags": tags,
             "id": id, "arn": arn,
             "bucket_domain_name": .computedString,
@@ -293,6 +299,65 @@ enum AWSProviderSchema {
             "export_bucket": .init(.string, description: "the S3 bucket (ARN) CreateExportTask sends exports to"),
             "region": region, "tags": tags,
             "arn": arn,
+        ]),
+    ]
+
+    // MARK: IAM (global: no region), KMS
+
+    static let identity: [ResourceSchema] = [
+        type("iam_role", "An IAM role (CreateRole).", [
+            "name": .init(.string, required: true, forceNew: true),
+            "assume_role_policy": .init(.string, required: true, description: "the trust policy, JSON"),
+            "description": .optionalString,
+            "path": .init(.string, forceNew: true, description: "default /"),
+            "tags": tags,
+            "arn": arn,
+            "unique_id": .init(.string, computed: true, description: "the RoleId"),
+        ]),
+        type("iam_role_policy", "An inline policy of a role (PutRolePolicy). AWS has no tags for it.", [
+            "role": .init(.string, required: true, forceNew: true, description: "the role's name"),
+            "name": .init(.string, required: true, forceNew: true),
+            "policy": .init(.string, required: true, description: "the policy document, JSON"),
+            "id": .init(.string, computed: true, description: "role:name"),
+        ]),
+        type("iam_instance_profile", "An instance profile carrying a role (CreateInstanceProfile, AddRoleToInstanceProfile).", [
+            "name": .init(.string, required: true, forceNew: true),
+            "role": .init(.string, description: "the role's name"),
+            "path": .init(.string, forceNew: true, description: "default /"),
+            "tags": tags,
+            "arn": arn,
+            "unique_id": .init(.string, computed: true, description: "the InstanceProfileId"),
+        ]),
+        type("kms_key", "A symmetric customer-managed KMS key (CreateKey); destroy schedules its deletion.", [
+            "description": .optionalString,
+            "enable_key_rotation": .optionalBool,
+            "deletion_window_in_days": .init(.int, description: "7–30 days between destroy and deletion (default 30); recorded, used by destroy"),
+            "region": region, "tags": tags,
+            "id": .init(.string, computed: true, description: "the key id"),
+            "arn": arn,
+            "key_state": .computedString,
+        ]),
+    ]
+
+    // MARK: SNS
+
+    static let notification: [ResourceSchema] = [
+        type("sns_topic", "An SNS topic (CreateTopic).", [
+            "name": .init(.string, required: true, forceNew: true),
+            "display_name": .optionalString,
+            "region": region, "tags": tags,
+            "id": .init(.string, computed: true, description: "the topic ARN"),
+            "arn": arn,
+        ]),
+        type("sns_topic_subscription", "A subscription of a topic (Subscribe). AWS has no tags for it; an e-mail one waits for its recipient to confirm.", [
+            "topic_arn": .init(.string, required: true, forceNew: true),
+            "protocol": .init(.string, required: true, forceNew: true, description: "email, https, http, sqs, lambda, …"),
+            "endpoint": .init(.string, forceNew: true, description: "the address; or endpoint_from"),
+            "endpoint_from": .init(.string, forceNew: true, description: "env:NAME or file:PATH holding the endpoint (a webhook URL that is a credential): read at plan and create, never stored"),
+            "region": region,
+            "id": .init(.string, computed: true, description: "the subscription ARN"),
+            "arn": arn,
+            "pending_confirmation": .init(.bool, computed: true, description: "true until the recipient confirms"),
         ]),
     ]
 }

@@ -38,6 +38,9 @@ struct LaunchTemplateResource: AWSProvider.Resource {
         params["\(p).ImageId"] = config["image_id"]?.text
         params["\(p).InstanceType"] = config["instance_type"]?.text
         if let text = config["user_data"]?.text, !text.isEmpty { params["\(p).UserData"] = LaunchShapes.base64(text) }
+        if let profile = config["iam_instance_profile"]?.text {
+            params[profile.hasPrefix("arn:") ? "\(p).IamInstanceProfile.Arn" : "\(p).IamInstanceProfile.Name"] = profile
+        }
         for (i, group) in (config["security_group_ids"]?.listValue ?? []).compactMap(\.text).enumerated() {
             params["\(p).SecurityGroupId.\(i + 1)"] = group
         }
@@ -77,6 +80,8 @@ struct LaunchTemplateResource: AWSProvider.Resource {
             "image_id": data.value("imageId").map { .string($0) } ?? .null,
             "instance_type": data.value("instanceType").map { .string($0) } ?? .null,
             "user_data": LaunchShapes.userData(base64: data.value("userData")),
+            "iam_instance_profile": (data.value("iamInstanceProfile", "name") ?? data.value("iamInstanceProfile", "arn").map(LaunchShapes.profileName))
+                .map { .string($0) } ?? .null,
             "security_group_ids": .list(LaunchShapes.groupIds(data["securityGroupIdSet"]).map { .string($0) }),
             "metadata_options": LaunchShapes.metadataOptions(data["metadataOptions"]),
             "monitoring": data.value("monitoring", "enabled").map { .map(["enabled": .bool($0 == "true")]) } ?? .null,

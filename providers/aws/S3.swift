@@ -119,6 +119,7 @@ struct S3BucketResource: AWSProvider.Resource {
         a["tags"] = .map(tags)
         a["lifecycle_rules"] = try await readLifecycle(bucket)
         a["public_access_block"] = try await readPublicAccessBlock(bucket)
+        a["replication"] = try await readReplication(bucket)
         return ResourceState(id: bucket, attributes: a)
     }
 

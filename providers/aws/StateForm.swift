@@ -27,6 +27,10 @@ extension AWSProvider {
         switch kind {
         case "route53_record":
             desired = Route53RecordResource.normalized(desired)
+        case "iam_role", "iam_role_policy":
+            for key in ["assume_role_policy", "policy"] {
+                if case .string(let text)? = desired[key], let canonical = IAM.canonicalPolicy(text) { desired[key] = .string(canonical) }
+            }
         case "s3_bucket":
             // Unknown values (references not yet resolved) are left as they are.
             if case .list(let rules)? = desired["lifecycle_rules"], rules.allSatisfy(\.isKnown) {
@@ -34,6 +38,9 @@ extension AWSProvider {
             }
             if case .map(let flags)? = desired["public_access_block"], flags.values.allSatisfy(\.isKnown) {
                 desired["public_access_block"] = S3BucketResource.publicAccessBlock(.map(flags))
+            }
+            if case .map(let replication)? = desired["replication"], replication.values.allSatisfy(\.isKnown) {
+                desired["replication"] = S3BucketResource.replication(.map(replication))
             }
             if case .map(var sse)? = desired["server_side_encryption"], sse["bucket_key_enabled"]?.boolValue_ == false {
                 sse["bucket_key_enabled"] = nil // S3's default, which read reports as absent

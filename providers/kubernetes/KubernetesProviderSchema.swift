@@ -17,6 +17,8 @@ enum KubernetesProviderSchema {
         "k8s.horizontal_pod_autoscaler": ("autoscaling/v2", "HorizontalPodAutoscaler"),
         "k8s.pod_disruption_budget": ("policy/v1", "PodDisruptionBudget"),
         "k8s.custom_resource_definition": ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+        "k8s.cron_job": ("batch/v1", "CronJob"),
+        "k8s.prometheus_rule": ("monitoring.coreos.com/v1", "PrometheusRule"),
     ]
 
     static let provider = ProviderSchema(provider: "k8s", resources: [
@@ -26,10 +28,14 @@ enum KubernetesProviderSchema {
         object("k8s.config_map", "A ConfigMap (v1): MAIF's cluster.yaml."),
         object("k8s.stateful_set", "A StatefulSet (apps/v1): one pod per MAIF node, each with its own volume claim. Apply waits for its rollout."),
         object("k8s.deployment", "A Deployment (apps/v1). Apply waits for its rollout."),
-        object("k8s.service", "A Service (v1): the headless service of the StatefulSet, or the client service."),
+        object("k8s.service", "A Service (v1): the headless service of the StatefulSet, or the client service.", extra: [
+            "endpoint": .init(.string, description: "the service's cluster DNS name and port; recorded for `maifctl output`"),
+        ]),
         object("k8s.persistent_volume_claim", "A PersistentVolumeClaim (v1). With `wait: true`, apply waits until it is Bound."),
         object("k8s.horizontal_pod_autoscaler", "A HorizontalPodAutoscaler (autoscaling/v2) scaling the StatefulSet."),
         object("k8s.pod_disruption_budget", "A PodDisruptionBudget (policy/v1) keeping a quorum of pods up."),
+        object("k8s.cron_job", "A CronJob (batch/v1): one kind of backup of the schedule."),
+        object("k8s.prometheus_rule", "A PrometheusRule (monitoring.coreos.com/v1) of the Prometheus operator: the stack's alert rules."),
         object("k8s.secret", "A Secret (v1). The manifest holds no data; values come from `data` or are read at plan and apply from `data_from`.", extra: [
             "data": .init(.map, sensitive: true, description: "key → value; never shown or stored in clear text"),
             "data_from": .init(.map, description: "key → `env:NAME` or `file:PATH`, read by the provider when it plans and applies the secret"),

@@ -36,6 +36,7 @@ enum OnPremProviderSchema {
             "enabled": .init(.bool, description: "start at boot"),
             "state": .init(.string, description: "started or stopped"),
             "restart_triggers": .init(.map, description: "any values; when one changes the unit is restarted (e.g. digests of its config files)"),
+            "endpoint": .init(.string, description: "host:port the unit serves on; recorded for `maifctl output`"),
             "tags": .tags,
             "active_state": .init(.string, computed: true, description: "systemctl is-active, after apply"),
         ]),

@@ -39,6 +39,7 @@ enum SwarmProviderSchema {
             "spec": .init(.map, required: true, description: "the Engine API ServiceSpec: Name, Labels, TaskTemplate, Mode, UpdateConfig, EndpointSpec"),
             "id": .computedString,
             "version": .init(.int, computed: true, description: "Version.Index, sent back with every update"),
+            "endpoint": .init(.string, description: "where clients reach the service (a published port); recorded for `maifctl output`, not sent"),
             "swarm_id": swarmID,
         ]),
         ResourceSchema(type: "swarm.volume", description: "A named volume (POST /volumes/create); each node creates its own copy when a task needs it.", attributes: [

@@ -38,6 +38,7 @@ struct ServiceResource: SwarmProvider.Resource {
             "version": service["Version"]?.mapValue?["Index"] ?? .null,
         ]
         a["spec"] = prior?["spec"].map { SpecProjection.project(live, onto: $0) } ?? live
+        if let endpoint = prior?["endpoint"] { a["endpoint"] = endpoint }
         return ResourceState(id: a["id"]?.stringValue ?? id, attributes: a)
     }
 

@@ -50,7 +50,9 @@ enum CITools {
 /// so a test can look for them in what maifctl printed.
 enum ShippedStacks {
     static let names = ["local-demo", "production", "multi-region", "kubernetes", "swarm", "multi-cloud", "hybrid"]
-    static let secretValues = ["stand-in-aws-SECRET-7f3a9c", "stand-in-azure-SECRET-41be0d", "stand-in-gcp-key-SECRET-c0ffee"]
+    static let secretValues = ["stand-in-aws-SECRET-7f3a9c", "stand-in-azure-SECRET-41be0d", "stand-in-gcp-key-SECRET-c0ffee",
+                               // The on-call webhook URL (a credential) the stacks name by reference.
+                               "https://hooks.example.com/stand-in-webhook-SECRET-d00d1e"]
 
     static let environment: [String: String] = {
         let home = NSTemporaryDirectory() + "maifctl-cli-shipped-home-" + UUID().uuidString
@@ -80,6 +82,7 @@ enum ShippedStacks {
             "AWS_ACCESS_KEY_ID": "AKIDSTANDIN", "AWS_SECRET_ACCESS_KEY": secretValues[0],
             "GOOGLE_APPLICATION_CREDENTIALS": home + "/.config/gcloud/maif-production.json",
             "AZURE_CLIENT_SECRET": secretValues[1],
+            "MAIF_ONCALL_WEBHOOK": secretValues[3],
         ]
     }()
 }

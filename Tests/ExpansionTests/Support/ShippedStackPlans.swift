@@ -35,6 +35,8 @@ enum ShippedStackPlans {
             "AWS_ACCESS_KEY_ID": "AKIDSTANDIN", "AWS_SECRET_ACCESS_KEY": "stand-in",
             "GOOGLE_APPLICATION_CREDENTIALS": home + "/.config/gcloud/maif-production.json",
             "AZURE_CLIENT_SECRET": "stand-in",
+            // The on-call webhook the stacks name by reference (the aws provider reads it at plan).
+            "MAIF_ONCALL_WEBHOOK": "https://127.0.0.1:9/maif-oncall",
             // What the loader's full-stack fixture interpolates.
             "BUCKET_SUFFIX": "eu1", "API_TOKEN": "t0ken",
         ]

@@ -41,6 +41,7 @@ extension AWSClusterExpansion {
             "protocol": "TCP",
             "port": .int(Int64(ports[0])),
             "default_actions": .list([.map(["type": "forward", "target_group_arn": ref(targetGroup, "arn")])]),
+            "endpoint": .string("${\(balancer).dns_name}:\(ports[0])"),
         ], origin: origin))
 
         for node in cluster.nodes {

@@ -1,4 +1,4 @@
-/// The compute of an AWS cluster: one instance per node (the guide's cluster.yaml as user data), and a
+/// The compute of an AWS cluster: one instance per node (its #cloud-config as user data), and a
 /// launch template + Auto Scaling group + scaling policies for the nodes `autoscaling.horizontal` adds.
 
 import ProviderKit
@@ -13,12 +13,12 @@ extension AWSClusterExpansion {
         return Self.defaultImage
     }
 
-    /// What the instances and the launch template share: image, sizing, user data, hardening.
-    private func launchSettings(cpu: Double?, memory: ByteSize?, storage: ByteSize?) -> [String: AttributeValue] {
-        [
+    /// What the instances and the launch template share: image, sizing, user data, backup access, hardening.
+    private func launchSettings(cpu: Double?, memory: ByteSize?, storage: ByteSize?, userData: String) -> [String: AttributeValue] {
+        var settings: [String: AttributeValue] = [
             "image_id": .string(imageID),
             "instance_type": .string(instanceType(cpu: cpu, memory: memory)),
-            "user_data": .string(clusterYAML),
+            "user_data": .string(userData),
             "block_device_mappings": .list([.map([
                 "device_name": "/dev/xvda",
                 "ebs": .map([
@@ -31,6 +31,8 @@ extension AWSClusterExpansion {
             "monitoring": .map(["enabled": true]),
             "metadata_options": .map(["http_tokens": "required", "http_endpoint": "enabled"]),
         ]
+        if hasBackupAccess { settings["iam_instance_profile"] = ref(nodesProfile, "name") }
+        return settings
     }
 
     /// Which container image runs MAIF, for the node's bootstrap and for operators.
@@ -39,9 +41,17 @@ extension AWSClusterExpansion {
     }
 
     func instances() -> [DesiredResource] {
-        cluster.nodes.map { node in
-            var config = launchSettings(cpu: node.resources.cpu, memory: node.resources.memory, storage: node.resources.storage)
+        let addresses = nodeAddresses
+        return cluster.nodes.map { node in
+            var config = launchSettings(cpu: node.resources.cpu, memory: node.resources.memory, storage: node.resources.storage,
+                                        userData: userData(node, managedBy: instance(node)))
             config["subnet_id"] = ref(subnet(zoneOfNode[node.id]!), "id")
+            if let address = addresses[node.id] {
+                config["private_ip_address"] = .string(address.address)
+                config["endpoint"] = .string("\(address.address):\(node.port)")
+            }
+            // cloud-init writes the node's files at first boot only: new ones take a new instance.
+            config["user_data_replace_on_change"] = true
             config["security_group_ids"] = .list([ref(nodesGroup, "id")])
             // A public address for egress (image pulls, S3, peers in other regions); the security group keeps ingress closed.
             config["associate_public_ip_address"] = true
@@ -61,7 +71,7 @@ extension AWSClusterExpansion {
             (a.resources.cpu ?? 0, a.resources.memory?.bytes ?? 0) < (b.resources.cpu ?? 0, b.resources.memory?.bytes ?? 0)
         }
         var template = launchSettings(cpu: largest?.resources.cpu, memory: largest?.resources.memory,
-                                      storage: cluster.nodes.compactMap(\.resources.storage).max())
+                                      storage: cluster.nodes.compactMap(\.resources.storage).max(), userData: scaledUserData())
         template["launch_template_name"] = .string(cluster.name)
         template["network_interfaces"] = .list([.map([
             "device_index": 0, "associate_public_ip_address": true, "groups": .list([ref(nodesGroup, "id")]),

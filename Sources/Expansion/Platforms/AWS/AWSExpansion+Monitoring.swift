@@ -1,4 +1,5 @@
-/// CloudWatch for an AWS cluster: one alarm per alert rule of `monitoring`, one alarm per explicit scaling
+/// CloudWatch for an AWS cluster: one alarm per alert rule of `monitoring` (notifying the SNS topics of its
+/// severity, AWSExpansion+Notifications.swift), one alarm per explicit scaling
 /// policy (the trigger of its SimpleScaling policy), and the cluster-wide metric they all watch.
 ///
 /// A cluster's nodes are its named instances plus whatever the Auto Scaling group added, so a per-instance
@@ -73,6 +74,9 @@ extension AWSClusterExpansion {
             config["threshold"] = .double(threshold)
             config.merge(watch(.named(condition.metric), aggregate: "MAX", label: "highest \(condition.metric) of \(cluster.name)")) { _, b in b }
         }
+        // Firing and clearing both reach the severity's recipients.
+        config["alarm_actions"] = topicARNs(rule.severity)
+        config["ok_actions"] = topicARNs(rule.severity)
         return resource(address("cloudwatch_alarm", rule.name), config, tags: ["maif:severity": rule.severity.rawValue], origin: rule.location)
     }
 

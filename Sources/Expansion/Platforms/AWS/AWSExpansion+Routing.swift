@@ -9,8 +9,11 @@ import StackModel
 
 extension AWSExpansion {
     static func stackWide(_ stack: Stack) -> PlatformOutput {
-        guard let geo = stack.geoRouting, !geo.regions.isEmpty else { return PlatformOutput() }
-        return GeoRoutingExpansion(stack: stack, geo: geo).expand()
+        var out = notifications(stack)
+        out += backupEncryptionAndReplication(stack)
+        guard let geo = stack.geoRouting, !geo.regions.isEmpty else { return out }
+        out += GeoRoutingExpansion(stack: stack, geo: geo).expand()
+        return out
     }
 }
 

@@ -1,5 +1,6 @@
-/// An `s3` backup target of `disaster_recovery`: a private, versioned bucket, KMS-encrypted when the target
-/// says `encryption`, whose old backups expire after `high_availability.retention_period`.
+/// An `s3` backup target of `disaster_recovery`: a private, versioned bucket, encrypted with its region's backup KMS
+/// key when the target says `encryption`, whose old backups expire after `high_availability.retention_period`, and
+/// which replicates to the secondary regions' buckets when it is a primary of `cross_region_replication`.
 
 import ProviderKit
 import StackModel
@@ -31,8 +32,95 @@ extension AWSExpansion {
             "tags": tags(["maif:backup_target": target.name]),
         ]
         if target.encryption {
-            config["server_side_encryption"] = .map(["sse_algorithm": "aws:kms", "bucket_key_enabled": true])
+            config["server_side_encryption"] = .map([
+                "sse_algorithm": "aws:kms", "kms_master_key_id": reference(backupKey(region), "arn"), "bucket_key_enabled": true,
+            ])
+        }
+        if let replication = Backups.replication(in: stack).first(where: { $0.source.name == target.name }) {
+            config["replication"] = .map([
+                "role": reference(replicationRole(stack), "arn"),
+                "rules": .list(replication.destinations.enumerated().map { i, destination in
+                    var rule: [String: AttributeValue] = [
+                        "id": .string("maif-to-\(destination.name)"),
+                        "priority": .int(Int64(i + 1)),
+                        "status": "Enabled",
+                        "prefix": "",
+                        "destination_bucket": reference(bucketAddress(destination), "arn"),
+                    ]
+                    if destination.encryption, let region = Placement.site(of: destination, in: stack).region {
+                        rule["replica_kms_key_id"] = reference(backupKey(region), "arn")
+                    }
+                    return .map(rule)
+                }),
+            ])
         }
         return PlatformOutput(resources: [DesiredResource(address: address, config: config, origin: target.location)])
+    }
+
+    static func bucketAddress(_ target: BackupTarget) -> ResourceAddress {
+        ResourceAddress(provider: "aws", kind: "s3_bucket", name: target.name)
+    }
+
+    /// The customer-managed KMS key that encrypts a region's backup buckets, so that node and replication policies
+    /// can name exactly it.
+    static func backupKey(_ region: String) -> ResourceAddress {
+        ResourceAddress(provider: "aws", kind: "kms_key", name: "backups.\(region)")
+    }
+
+    static func replicationRole(_ stack: Stack) -> ResourceAddress {
+        ResourceAddress(provider: "aws", kind: "iam_role", name: "\(stack.meta.name).replication")
+    }
+
+    /// Per region with encrypted S3 targets a KMS key; for `cross_region_replication` the role S3 replicates as, with
+    /// a policy naming exactly the primary buckets (read) and the secondary ones (replicate into), and their keys.
+    static func backupEncryptionAndReplication(_ stack: Stack) -> PlatformOutput {
+        var out = PlatformOutput()
+        let targets = (stack.disasterRecovery?.backupTargets ?? []).filter { $0.kind == .s3 }
+        var keyRegions: [String: BackupTarget] = [:]
+        for target in targets where target.encryption {
+            if let region = Placement.site(of: target, in: stack).region, keyRegions[region] == nil { keyRegions[region] = target }
+        }
+        for (region, first) in keyRegions.sorted(by: { $0.key < $1.key }) {
+            out.resources.append(DesiredResource(address: backupKey(region), config: [
+                "description": .string("MAIF backups of stack \(stack.meta.name) in \(region)"),
+                "enable_key_rotation": true,
+                "deletion_window_in_days": 30,
+                "region": .string(region),
+                "tags": tags(["maif:purpose": "backups"]),
+            ], origin: first.location))
+        }
+        let replication = Backups.replication(in: stack)
+        guard !replication.isEmpty, let crr = stack.disasterRecovery?.crossRegionReplication else { return out }
+        func arn(_ t: BackupTarget) -> String { "arn:aws:s3:::\(t.bucket ?? t.name)" }
+        let sources = replication.map(\.source)
+        var seen = Set<String>()
+        let destinations = replication.flatMap(\.destinations).filter { seen.insert($0.name).inserted }
+        var statements: [AttributeValue] = [
+            statement("ReadSources", ["s3:GetReplicationConfiguration", "s3:ListBucket"], sources.map(arn)),
+            statement("ReadSourceVersions", ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                      sources.map { arn($0) + "/*" }),
+            statement("ReplicateIntoDestinations", ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                      destinations.map { arn($0) + "/*" }),
+        ]
+        func keys(_ ts: [BackupTarget]) -> [String] {
+            Set(ts.filter(\.encryption).compactMap { Placement.site(of: $0, in: stack).region }).sorted().map { "${\(backupKey($0)).arn}" }
+        }
+        if !keys(sources).isEmpty { statements.append(statement("DecryptSources", ["kms:Decrypt"], keys(sources))) }
+        if !keys(destinations).isEmpty { statements.append(statement("EncryptReplicas", ["kms:Encrypt", "kms:GenerateDataKey"], keys(destinations))) }
+        let role = replicationRole(stack)
+        out.resources.append(DesiredResource(address: role, config: [
+            "name": .string(iamName("maif-\(stack.meta.name)-replication")),
+            "description": .string("S3 replication of the MAIF backups of stack \(stack.meta.name)"),
+            "assume_role_policy": .string(policy([.map([
+                "Effect": "Allow", "Principal": .map(["Service": "s3.amazonaws.com"]), "Action": "sts:AssumeRole",
+            ])])),
+            "tags": tags(),
+        ], origin: crr.location))
+        out.resources.append(DesiredResource(address: ResourceAddress(provider: "aws", kind: "iam_role_policy", name: "\(stack.meta.name).replication"), config: [
+            "role": reference(role, "name"),
+            "name": "maif-replication",
+            "policy": .string(policy(statements)),
+        ], origin: crr.location))
+        return out
     }
 }

@@ -1,6 +1,8 @@
 /// Expansion onto the `aws` provider's resource types. A VM cluster becomes its network, one instance per
-/// node, a load balancer, auto scaling and CloudWatch alarms (AWSExpansion+*.swift); an s3 backup target
-/// becomes a bucket; geo routing becomes a Route 53 zone with one record per region.
+/// node booting MAIF from its cloud-config with an instance profile for its backups, a load balancer, auto scaling
+/// and CloudWatch alarms notifying SNS topics (AWSExpansion+*.swift); an s3 backup target becomes a bucket
+/// (KMS-encrypted, replicated across regions when the stack says so); geo routing becomes a Route 53 zone with one
+/// record per region.
 ///
 /// Addresses name the cluster first (`aws.instance.<cluster>.<node>`, `aws.subnet.<cluster>.<az>`), and every
 /// dependency is a `${<address>.<attribute>}` reference, so the graph orders creation and deletion.
@@ -46,7 +48,6 @@ struct AWSClusterExpansion {
     /// The availability zones used, sorted: one subnet each.
     let zones: [String]
     let loadBalancing: LoadBalancing
-    let clusterYAML: String
 
     init?(stack: Stack, cluster: Cluster) {
         guard let region = Placement.region(of: cluster, in: stack) else { return nil }
@@ -60,12 +61,12 @@ struct AWSClusterExpansion {
         self.zoneOfNode = zoneOfNode
         zones = Set(zoneOfNode.values).sorted()
         loadBalancing = stack.loadBalancing ?? LoadBalancing()
-        clusterYAML = ClusterConfig.render(stack: stack, cluster: cluster)
     }
 
     func expand() -> PlatformOutput {
-        var out = PlatformOutput(diagnostics: zoneDiagnostics())
+        var out = PlatformOutput(diagnostics: zoneDiagnostics() + addressDiagnostics() + userDataDiagnostics())
         out.resources += network()
+        out.resources += backupAccess()
         out.resources += instances()
         out.resources += loadBalancer()
         out.diagnostics += balancingWarnings()

@@ -178,6 +178,7 @@ struct AzureClusterExpansion {
         out += nodes()
         out += scaleSet()
         out += alerts()
+        out.diagnostics += VMBootstrap.notRunYet(cluster, in: stack, prefix: "azure", platform: "Azure")
         if stack.clouds["azure"]?["admin_ssh_public_key"] == nil {
             out.diagnostics.append(.warning("azure-vm-admin-key-missing",
                 "Azure refuses a Linux VM without an SSH key or a password; the VMs of cluster '\(cluster.name)' get neither",

@@ -35,6 +35,7 @@ enum GCPExpansion {
         out += c.loadBalancer()
         out += c.autoScaling()
         out += c.alertPolicies()
+        out.diagnostics += VMBootstrap.notRunYet(cluster, in: stack, prefix: "gcp", platform: "GCP")
         return out
     }
 

@@ -85,6 +85,7 @@ struct KubernetesCluster {
         if let policy = networkPolicyResource() { resources.append(policy) }
         if let warning = mutualTLSWarning { out.diagnostics.append(warning) }
         out.resources = resources
+        out += operations()
         return out
     }
 
@@ -127,8 +128,9 @@ struct KubernetesCluster {
         } else {
             spec["type"] = "ClusterIP"
         }
-        return DesiredResource(address: address, config: object(address, "v1", "Service", name: isHeadless ? Self.headlessName : Self.clientName,
-                                                                ["spec": .map(spec)]),
+        var config = object(address, "v1", "Service", name: isHeadless ? Self.headlessName : Self.clientName, ["spec": .map(spec)])
+        if !isHeadless { config["endpoint"] = .string("\(Self.clientName).\(namespaceName).svc.cluster.local:\(port)") }
+        return DesiredResource(address: address, config: config,
                                origin: isHeadless ? cluster.location : (stack.loadBalancing?.location ?? cluster.location))
     }
 

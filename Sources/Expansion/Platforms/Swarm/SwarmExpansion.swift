@@ -93,6 +93,7 @@ struct SwarmCluster {
                                          args: ["maif", "--role", "worker", "--join-token-file", "/run/secrets/\(Self.joinTokenName)"] + tlsArgs))
         }
         out.diagnostics += warnings.compactMap { $0 } + securityAndScalingWarnings()
+        out += operations()
         return out
     }
 
@@ -165,8 +166,17 @@ struct SwarmCluster {
                 "Protocol": "tcp", "TargetPort": .int(port), "PublishedPort": .int(port), "PublishMode": "ingress",
             ])])])
         }
-        return DesiredResource(address: address, config: ["name": .string(name), "spec": .map(spec)],
-                               origin: nodes.first?.location ?? cluster.location)
+        var config: [String: AttributeValue] = ["name": .string(name), "spec": .map(spec)]
+        if role == .manager { config["endpoint"] = .string("\(publishedHost):\(ContainerWorkload.port(nodes))") }
+        return DesiredResource(address: address, config: config, origin: nodes.first?.location ?? cluster.location)
+    }
+
+    /// Where the published port is reached: any swarm node (the routing mesh); the one `clouds.swarm.host` names, or this
+    /// machine for a local socket.
+    var publishedHost: String {
+        guard let host = stack.clouds["swarm"]?.string("host"), host.hasPrefix("tcp://") else { return "127.0.0.1" }
+        let rest = host.dropFirst("tcp://".count)
+        return String(rest.prefix { $0 != ":" && $0 != "/" })
     }
 
     /// MAIF_NODE_ID of a service's tasks: the node id itself for a single replica, otherwise a template on the task
