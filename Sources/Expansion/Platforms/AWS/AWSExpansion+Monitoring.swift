@@ -45,7 +45,31 @@ extension AWSClusterExpansion {
         for policy in stack.autoscaling?.horizontal?.policies ?? [] {
             out.resources.append(scalingAlarm(policy))
         }
+        out.diagnostics += agentMetricWarning()
         return out
+    }
+
+    /// Memory and disk use are not EC2 metrics: the CloudWatch agent publishes them (`CWAgent`), and maifctl does not
+    /// install or configure it on the nodes yet, so what watches them sees no data until the hosts run it.
+    func agentMetricWarning() -> [Diagnostic] {
+        var uses: [(what: String, at: SourceLocation?)] = []
+        let h = stack.autoscaling?.horizontal
+        if let h, h.targetMemoryUtilization != nil {
+            uses.append(("autoscaling.horizontal.target_memory_utilization", stack.location(of: "autoscaling.horizontal.target_memory_utilization") ?? h.location))
+        }
+        for policy in h?.policies ?? [] where CloudWatchMetric.named(policy.metric).namespace == "CWAgent" {
+            uses.append(("scaling policy '\(policy.name)'", policy.location))
+        }
+        if let monitoring = stack.monitoring, monitoring.alertingEnabled {
+            for rule in monitoring.alertRules where CloudWatchMetric.named(rule.condition.metric).namespace == "CWAgent" {
+                uses.append(("alert rule '\(rule.name)'", rule.location))
+            }
+        }
+        guard let first = uses.first else { return [] }
+        return [.warning("aws-agent-metrics-not-published",
+                         "cluster '\(cluster.name)': \(uses.map(\.what).joined(separator: ", ")) watch CWAgent metrics (memory, disk), which only the CloudWatch agent publishes; maifctl does not install it on the nodes, so these have no data until the hosts run it",
+                         hint: "run amazon-cloudwatch-agent on the nodes (mem_used_percent, disk_used_percent with InstanceId and AutoScalingGroupName dimensions), or watch cpu_utilization",
+                         at: first.at)]
     }
 
     /// `cpu_utilization > 90` for 5m → the highest node's CPUUtilization above 90 for five 1-minute periods.
