@@ -96,7 +96,9 @@ extension AWSIntegration {
         #expect((asgs["AutoScalingGroups"] as? [[String: Any]])?.count == 1)
         let policies = try run.aws(["autoscaling", "describe-policies", "--auto-scaling-group-name", "production-cluster"])
         #expect(Set((policies["ScalingPolicies"] as? [[String: Any]] ?? []).compactMap { $0["PolicyName"] as? String })
-                == ["production-cluster-cpu_scaling", "production-cluster-memory_scaling", "production-cluster-low_usage_scaling"])
+                == ["production-cluster-cpu_scaling", "production-cluster-memory_scaling", "production-cluster-low_usage_scaling",
+                    // the utilization targets, tracked beside the explicit policies
+                    "production-cluster-target_cpu_utilization", "production-cluster-target_memory_utilization"])
 
         // Route 53: the zone and its geolocation records (a continent and the default).
         let zones = try run.aws(["route53", "list-hosted-zones"])["HostedZones"] as? [[String: Any]] ?? []
