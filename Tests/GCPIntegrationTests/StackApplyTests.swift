@@ -25,7 +25,8 @@ struct GCPStackRun {
     /// `maifctl VERB FILE --state WORK/state EXTRA…` with the front as the API endpoint and the stacks' credential variables.
     func maifctl(_ verb: String, _ file: String, _ extra: [String], environment extraEnvironment: [String: String] = [:]) throws -> ProcessOutput {
         var environment = ["MAIFCTL_GCP_ENDPOINT": servers.front, "GOOGLE_APPLICATION_CREDENTIALS": servers.serviceAccountKey, "HOME": work,
-                           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AZURE_CLIENT_SECRET": "unused"]
+                           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AZURE_CLIENT_SECRET": "unused",
+                           "MAIF_ONCALL_WEBHOOK": "https://127.0.0.1:9/maif-oncall"]
         environment.merge(extraEnvironment) { $1 }
         return try RunningProcess.run(try MaifctlBinary.locate(), [verb, file, "--state", work + "/state", "--no-color"] + extra,
                                       environment: environment, in: work, timeout: 300)
@@ -176,7 +177,8 @@ extension GCPIntegration {
         try servers.post("/_standin/config", ["opPendingSeconds": 0.2, "opRunningSeconds": 0.4])
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in ["MAIFCTL_GCP_ENDPOINT": servers.front, "GOOGLE_APPLICATION_CREDENTIALS": servers.serviceAccountKey, "HOME": run.work,
-                       "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AZURE_CLIENT_SECRET": "unused"] { environment[k] = v }
+                       "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AZURE_CLIENT_SECRET": "unused",
+                           "MAIF_ONCALL_WEBHOOK": "https://127.0.0.1:9/maif-oncall"] { environment[k] = v }
         let apply = try RunningProcess(try MaifctlBinary.locate(),
                                        [ "apply", run.stack("multi-cloud"), "--target", "gcp", "--state", run.work + "/state", "--no-color", "--auto-approve"],
                                        environment: environment, in: run.work)
