@@ -59,21 +59,9 @@ extension AWSClusterExpansion {
     /// (so TLS and mutual TLS pass through to the nodes), with no algorithm to choose and no per-target weights.
     /// An application load balancer could weigh targets, but it would end TLS at the balancer.
     func balancingWarnings() -> [Diagnostic] {
-        var out: [Diagnostic] = []
-        let lb = loadBalancing
-        let weighted = cluster.nodes.filter { (lb.weights[$0.id] ?? $0.weight) != 1 }
-        if let first = weighted.first {
-            let at = lb.weightLocations[first.id] ?? stack.location(of: "load_balancing.weights") ?? first.location
-            out.append(.warning("aws-lb-weights-ignored",
-                                "cluster '\(cluster.name)': an AWS network load balancer has no per-target weights; \(weighted.map(\.id).joined(separator: ", ")) get an even share of connections",
-                                hint: "the weights still reach each node's cluster.yaml (MAIF's own routing uses them); drop them for AWS clusters to silence this", at: at))
-        }
-        if stack.loadBalancing != nil, lb.strategy != .roundRobin {
-            out.append(.warning("aws-lb-strategy-unsupported",
-                                "cluster '\(cluster.name)': load_balancing.strategy \(lb.strategy.rawValue) has no equivalent on an AWS network load balancer, which sends each connection to a target by a hash of the flow",
-                                hint: "MAIF still sees the strategy in cluster.yaml; round_robin is the closest match",
-                                at: stack.location(of: "load_balancing.strategy") ?? stack.loadBalancing?.location))
-        }
-        return out
+        FlowHashBalancerWarnings(prefix: "aws", noWeights: "an AWS network load balancer has no per-target weights",
+                                 balancer: "an AWS network load balancer, which sends each connection to a target by a hash of the flow",
+                                 weightsHint: "the weights still reach each node's cluster.yaml (MAIF's own routing uses them); drop them for AWS clusters to silence this")
+            .diagnostics(cluster: cluster, in: stack)
     }
 }

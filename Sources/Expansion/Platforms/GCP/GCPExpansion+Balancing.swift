@@ -81,22 +81,10 @@ extension GCPCluster {
     }
 
     func balancingWarnings() -> [Diagnostic] {
-        var out: [Diagnostic] = []
-        let lb = loadBalancingSettings
-        let weighted = cluster.nodes.filter { (lb.weights[$0.id] ?? $0.weight) != 1 }
-        if let first = weighted.first {
-            let at = lb.weightLocations[first.id] ?? stack.location(of: "load_balancing.weights") ?? first.location
-            out.append(.warning("gcp-lb-weights-ignored",
-                                "cluster '\(cluster.name)': GCP's passthrough network load balancer has no per-instance weights; \(weighted.map(\.id).joined(separator: ", ")) get an even share of connections",
-                                hint: "the weights still reach each node's node.yaml; drop them for GCP clusters to silence this", at: at))
-        }
-        if stack.loadBalancing != nil, lb.strategy != .roundRobin {
-            out.append(.warning("gcp-lb-strategy-unsupported",
-                                "cluster '\(cluster.name)': load_balancing.strategy \(lb.strategy.rawValue) has no equivalent on GCP's passthrough network load balancer, which spreads connections by a hash of each connection",
-                                hint: "MAIF still sees the strategy in cluster.yaml; round_robin is the closest match",
-                                at: stack.location(of: "load_balancing.strategy") ?? stack.loadBalancing?.location))
-        }
-        return out
+        FlowHashBalancerWarnings(prefix: "gcp", noWeights: "GCP's passthrough network load balancer has no per-instance weights",
+                                 balancer: "GCP's passthrough network load balancer, which spreads connections by a hash of each connection",
+                                 weightsHint: "the weights still reach each node's node.yaml; drop them for GCP clusters to silence this")
+            .diagnostics(cluster: cluster, in: stack)
     }
 }
 
