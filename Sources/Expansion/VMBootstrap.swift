@@ -78,6 +78,9 @@ enum VMBootstrap {
         let clusterYAML: String
         /// The resource the user data belongs to, named in the generated files.
         let managedBy: String
+        /// What a platform adds for its own agents: files written after the node's, commands run after MAIF starts.
+        var platformFiles: [(path: String, mode: String, content: String)] = []
+        var platformCommands: [[String]] = []
 
         var image: String { ContainerWorkload.image(cluster) }
         var configPath: String { NodeUnit.configDirectory + "/cluster.yaml" }
@@ -110,6 +113,7 @@ enum VMBootstrap {
             if let tls = NodeUnit.tlsSettings(stack: stack, node: node), let tlsPath { files.append((tlsPath, "0640", tls)) }
             files.append(("/etc/systemd/system/maif.service", "0644", unit.render()))
             for unit in backupUnits() { files.append(("/etc/systemd/system/\(unit.name)", "0644", unit.content)) }
+            files += platformFiles.map { ($0.path, $0.mode, $0.content) }
             return files
         }
 
@@ -133,7 +137,7 @@ enum VMBootstrap {
                 ["systemctl", "daemon-reload"],
                 ["systemctl", "enable", "--now", "docker.service"],
                 ["systemctl", "enable", "--now", "maif.service"] + timers,
-            ]
+            ] + platformCommands
             out += "runcmd:\n"
             for command in commands {
                 out += "  - [" + command.map { YAMLText.quoted($0) }.joined(separator: ", ") + "]\n"

@@ -125,9 +125,11 @@ extension AWSIntegration {
         let sgs = try run.aws(["ec2", "describe-security-groups", "--filters", "Name=tag:maif:address,Values=aws.security_group.production-cluster.nodes"])
         let nodesGroup = try #require((sgs["SecurityGroups"] as? [[String: Any]])?.first?["GroupId"] as? String)
         _ = try run.aws(["ec2", "authorize-security-group-ingress", "--group-id", nodesGroup, "--protocol", "tcp", "--port", "22", "--cidr", "0.0.0.0/0"])
+        _ = try run.aws(["cloudtrail", "stop-logging", "--name", "maif-production-audit"])
         let drift = try run.maifctl("plan", "production", ["--detailed-exitcode"])
         #expect(drift.status == 2, "\(drift)")
         #expect(drift.all.contains("aws.s3_bucket.maif-backups-primary") && drift.all.contains("aws.security_group.production-cluster.nodes"), "\(drift)")
+        #expect(drift.all.contains("aws.cloudtrail_trail.production"), "the stopped trail shows as drift: \(drift)")
         let repair = try run.maifctl("apply", "production", ["--auto-approve"])
         #expect(repair.status == 0, "\(repair)")
         #expect(try run.aws(["s3api", "get-bucket-versioning", "--bucket", "maif-backups-primary"])["Status"] as? String == "Enabled")
@@ -136,6 +138,7 @@ extension AWSIntegration {
             $0["FromPort"] as? Int == 22 && (($0["IpRanges"] as? [[String: Any]]) ?? []).contains { $0["CidrIp"] as? String == "0.0.0.0/0" }
         }
         #expect(!open22, "the out-of-band ingress rule was removed")
+        #expect(try run.aws(["cloudtrail", "get-trail-status", "--name", "maif-production-audit"])["IsLogging"] as? Bool == true, "logging again")
         #expect(try run.maifctl("plan", "production", ["--detailed-exitcode"]).status == 0)
 
         // The access-log bucket is protected by `prevent_destroy`: destroy refuses, and deletes nothing.
@@ -168,6 +171,7 @@ extension AWSIntegration {
         #expect((try run.aws(["iam", "list-roles"])["Roles"] as? [[String: Any]] ?? []).isEmpty)
         #expect((try run.aws(["iam", "list-instance-profiles"])["InstanceProfiles"] as? [[String: Any]] ?? []).isEmpty)
         #expect((try run.aws(["sns", "list-topics"])["Topics"] as? [[String: Any]] ?? []).isEmpty)
+        #expect((try run.aws(["cloudtrail", "describe-trails"])["trailList"] as? [[String: Any]] ?? []).isEmpty)
         let keys = (try run.aws(["kms", "list-keys"])["Keys"] as? [[String: Any]] ?? []).compactMap { $0["KeyId"] as? String }
         var ours = 0
         for key in keys {
@@ -204,6 +208,16 @@ extension AWSIntegration {
             #expect(hosts.values.allSatisfy { clusterYAML.contains("host: \($0)") }, "\(clusterYAML)")
             let unit = (try? String(contentsOfFile: root + "/etc/systemd/system/maif.service", encoding: .utf8)) ?? ""
             #expect(unit.contains("--node-id \(node) --port 8080 --config /etc/maif/cluster.yaml"), "\(unit)")
+            // The CloudWatch agent publishes what the memory alarms and scaling policies watch, as they query it.
+            let agentText = (try? String(contentsOfFile: root + "/opt/aws/amazon-cloudwatch-agent/etc/maif-agent.json", encoding: .utf8)) ?? ""
+            let agent = (try? JSONSerialization.jsonObject(with: Data(agentText.utf8))) as? [String: Any]
+            let metrics = agent?["metrics"] as? [String: Any]
+            #expect(metrics?["namespace"] as? String == "CWAgent", "\(agentText)")
+            #expect(((metrics?["metrics_collected"] as? [String: Any])?["mem"] as? [String: Any])?["measurement"] as? [String] == ["mem_used_percent"])
+            #expect(((metrics?["metrics_collected"] as? [String: Any])?["disk"] as? [String: Any])?["measurement"] as? [String] == ["used_percent"])
+            #expect(metrics?["append_dimensions"] as? [String: String] == ["InstanceId": "${aws:InstanceId}", "AutoScalingGroupName": "${aws:AutoScalingGroupName}"])
+            #expect(metrics?["aggregation_dimensions"] as? [[String]] == [["InstanceId"], ["AutoScalingGroupName"]])
+            #expect(userData.contains("\"fetch-config\", \"-m\", \"ec2\", \"-s\", \"-c\", \"file:/opt/aws/amazon-cloudwatch-agent/etc/maif-agent.json\""), "\(userData)")
             if let arn = (instance["IamInstanceProfile"] as? [String: Any])?["Arn"] as? String { profiles.insert(arn) }
         }
         #expect(profiles.count == 1, "every node runs with the cluster's instance profile: \(profiles)")
@@ -221,6 +235,13 @@ extension AWSIntegration {
         let primaryKey = ((try run.aws(["s3api", "get-bucket-encryption", "--bucket", "maif-backups-primary"])["ServerSideEncryptionConfiguration"]
             as? [String: Any])?["Rules"] as? [[String: Any]])?.first.flatMap { ($0["ApplyServerSideEncryptionByDefault"] as? [String: Any])?["KMSMasterKeyID"] as? String }
         #expect(primaryKey != nil && keyResources.contains(primaryKey!), "the policy names the primary bucket's key: \(keyResources), \(primaryKey ?? "none")")
+        // The agent's one permission: PutMetricData, into CWAgent only.
+        let agentPolicy = try run.aws(["iam", "get-role-policy", "--role-name", role, "--policy-name", "maif-agent-metrics"])["PolicyDocument"] as? [String: Any]
+        let agentStatements = agentPolicy?["Statement"] as? [[String: Any]] ?? []
+        #expect(agentStatements.count == 1 && agentStatements.first?["Action"] as? [String] == ["cloudwatch:PutMetricData"], "\(agentStatements)")
+        #expect(((agentStatements.first?["Condition"] as? [String: Any])?["StringEquals"] as? [String: String])?["cloudwatch:namespace"] == "CWAgent")
+
+        try checkProductionAuditTrail(run, key: primaryKey ?? "")
 
         // SNS: the stack's topics and subscriptions; every alert alarm notifies its severity's topic.
         let topics = (try run.aws(["sns", "list-topics"])["Topics"] as? [[String: Any]] ?? []).compactMap { $0["TopicArn"] as? String }
@@ -255,6 +276,43 @@ extension AWSIntegration {
         #expect(!endpoints.keys.contains { $0.hasPrefix("aws.sns_topic_subscription.") }, "an e-mail address is no endpoint: \(endpoints)")
         let lbName = ((try run.aws(["elbv2", "describe-load-balancers", "--names", "production-cluster"])["LoadBalancers"] as? [[String: Any]])?.first?["DNSName"] as? String) ?? "?"
         #expect(endpoints["aws.lb_listener.production-cluster"] == "\(lbName):8080", "\(endpoints)")
+    }
+
+    /// security.audit_logging: a multi-region trail, logging, into the primary backup bucket under audit-logs/,
+    /// encrypted with that bucket's key; the bucket and key policies let exactly this trail deliver.
+    func checkProductionAuditTrail(_ run: StackRun, key: String) throws {
+        let trails = try run.aws(["cloudtrail", "describe-trails"])["trailList"] as? [[String: Any]] ?? []
+        #expect(trails.count == 1, "\(trails)")
+        let trail = try #require(trails.first)
+        #expect(trail["Name"] as? String == "maif-production-audit")
+        #expect(trail["S3BucketName"] as? String == "maif-backups-primary")
+        #expect(trail["S3KeyPrefix"] as? String == "audit-logs")
+        #expect(trail["IsMultiRegionTrail"] as? Bool == true)
+        #expect(trail["IncludeGlobalServiceEvents"] as? Bool == true)
+        #expect(trail["LogFileValidationEnabled"] as? Bool == true)
+        #expect(trail["KmsKeyId"] as? String == key, "\(trail)")
+        #expect(try run.aws(["cloudtrail", "get-trail-status", "--name", "maif-production-audit"])["IsLogging"] as? Bool == true)
+        let trailARN = trail["TrailARN"] as? String ?? ""
+        let account = trailARN.split(separator: ":").dropFirst(4).first.map(String.init) ?? ""
+        #expect(!account.isEmpty && trailARN == "arn:aws:cloudtrail:us-east-1:\(account):trail/maif-production-audit")
+
+        let policyText = try run.aws(["s3api", "get-bucket-policy", "--bucket", "maif-backups-primary"])["Policy"] as? String ?? ""
+        let statements = ((try? JSONSerialization.jsonObject(with: Data(policyText.utf8))) as? [String: Any])?["Statement"] as? [[String: Any]] ?? []
+        let bySid = Dictionary(statements.map { ($0["Sid"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(Set(bySid.keys) == ["AWSCloudTrailAclCheck", "AWSCloudTrailWrite"], "\(policyText)")
+        #expect(bySid["AWSCloudTrailAclCheck"]?["Action"] as? String == "s3:GetBucketAcl")
+        #expect(bySid["AWSCloudTrailWrite"]?["Action"] as? String == "s3:PutObject")
+        #expect(bySid["AWSCloudTrailWrite"]?["Resource"] as? String == "arn:aws:s3:::maif-backups-primary/audit-logs/AWSLogs/\(account)/*")
+        for statement in bySid.values {
+            #expect((statement["Principal"] as? [String: String])?["Service"] == "cloudtrail.amazonaws.com")
+            #expect(((statement["Condition"] as? [String: Any])?["StringEquals"] as? [String: String])?["aws:SourceArn"] == trailARN, "\(statement)")
+        }
+
+        let keyPolicyText = try run.aws(["kms", "get-key-policy", "--key-id", key, "--policy-name", "default"])["Policy"] as? String ?? ""
+        let keyStatements = ((try? JSONSerialization.jsonObject(with: Data(keyPolicyText.utf8))) as? [String: Any])?["Statement"] as? [[String: Any]] ?? []
+        let encrypts = keyStatements.first { $0["Sid"] as? String == "CloudTrailEncryptsLogs" }
+        #expect(encrypts?["Action"] as? String == "kms:GenerateDataKey*", "\(keyPolicyText)")
+        #expect(keyStatements.contains { ($0["Principal"] as? [String: String])?["AWS"] == "arn:aws:iam::\(account):root" }, "the account keeps administering the key")
     }
 
     @Test func multiRegionStackSpansThreeRegionsWithGeoRouting() throws {

@@ -71,7 +71,7 @@ public struct AWSProvider: Provider {
 
     public static func register(in registry: inout ProviderRegistry) {
         registry.register(ProviderDescriptor(name: "aws", version: "1.0.0",
-                                             summary: "Amazon Web Services: EC2, ELBv2, Auto Scaling, S3, Route 53, CloudWatch, IAM, KMS, SNS",
+                                             summary: "Amazon Web Services: EC2, ELBv2, Auto Scaling, S3, Route 53, CloudWatch, CloudTrail, IAM, KMS, SNS",
                                              settings: settings, schema: AWSProviderSchema.provider) { try AWSProvider(configuration: $0) })
     }
 
@@ -114,6 +114,8 @@ public struct AWSProvider: Provider {
         case "iam_role_policy": return IAMRolePolicyResource(iam: IAM(client: client))
         case "iam_instance_profile": return IAMInstanceProfileResource(iam: IAM(client: client))
         case "kms_key": return KMSKeyResource(kms: KMS(client: client))
+        case "cloudtrail_trail": return CloudTrailResource(trail: CloudTrail(client: client))
+        case "caller_identity": return CallerIdentityResource(client: client)
         case "sns_topic": return SNSTopicResource(sns: SNS(client: client))
         case "sns_topic_subscription": return SNSSubscriptionResource(sns: SNS(client: client), environment: environment)
         default:

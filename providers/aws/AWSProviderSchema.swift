@@ -6,7 +6,7 @@ import ProviderKit
 
 enum AWSProviderSchema {
     static let provider = ProviderSchema(provider: "aws", resources: network + compute + balancing + storage + routing + monitoring
-                                         + identity + notification)
+                                         + audit + identity + notification)
 
     // MARK: Shorthands
 
@@ -218,6 +218,7 @@ enum AWSProviderSchema {
             "object_lock_enabled_for_bucket": .init(.bool, forceNew: true),
             "force_destroy": .init(.bool, description: "delete the objects too when the bucket is destroyed"),
             "replication": .init(.map, description: "PutBucketReplication: {role (ARN), rules: [{id, priority, status, prefix, destination_bucket (ARN), storage_class, replica_kms_key_id}]}; a rule with a replica key replicates SSE-KMS objects too"),
+            "policy": .init(.string, description: "the bucket policy, JSON (PutBucketPolicy); null deletes it"),
             "region": region, "tags": tags,
             "id": id, "arn": arn,
             "bucket_domain_name": .computedString,
@@ -302,6 +303,28 @@ enum AWSProviderSchema {
         ]),
     ]
 
+    // MARK: CloudTrail
+
+    static let audit: [ResourceSchema] = [
+        type("cloudtrail_trail", "A CloudTrail trail delivering to an S3 bucket (CreateTrail, StartLogging).", [
+            "name": .init(.string, required: true, forceNew: true, description: "3–128 letters, digits, . _ -"),
+            "s3_bucket_name": .init(.string, required: true, description: "the bucket; its policy must let cloudtrail.amazonaws.com GetBucketAcl and PutObject"),
+            "s3_key_prefix": .init(.string, description: "logs go to <prefix>/AWSLogs/<account>/"),
+            "kms_key_id": .init(.string, description: "the KMS key (ARN) the log files are encrypted with; its policy must let CloudTrail use it"),
+            "include_global_service_events": .init(.bool, description: "IAM, STS and other global services too (default true)"),
+            "is_multi_region_trail": .init(.bool, description: "every region's events, not only the trail's own"),
+            "enable_log_file_validation": .init(.bool, description: "hourly signed digest files"),
+            "enable_logging": .init(.bool, description: "StartLogging (true, the default) or StopLogging"),
+            "region": region, "tags": tags,
+            "arn": arn,
+            "home_region": .computedString,
+        ]),
+        type("caller_identity", "The account of the provider's credentials (STS GetCallerIdentity), for policies that must name it; nothing is created or deleted.", [
+            "account_id": .computedString,
+            "caller_arn": .computedString,
+        ]),
+    ]
+
     // MARK: IAM (global: no region), KMS
 
     static let identity: [ResourceSchema] = [
@@ -332,6 +355,7 @@ enum AWSProviderSchema {
             "description": .optionalString,
             "enable_key_rotation": .optionalBool,
             "deletion_window_in_days": .init(.int, description: "7–30 days between destroy and deletion (default 30); recorded, used by destroy"),
+            "policy": .init(.string, description: "the key policy, JSON (PutKeyPolicy \"default\"); KMS's default policy when not set"),
             "region": region, "tags": tags,
             "id": .init(.string, computed: true, description: "the key id"),
             "arn": arn,

@@ -1,5 +1,5 @@
 /// KMS keys over JSON 1.1 (`X-Amz-Target: TrentService.*`): a symmetric customer-managed key with its description,
-/// rotation and tags. A key cannot be deleted at once: destroy schedules its deletion (`deletion_window_in_days`,
+/// rotation, key policy and tags. A key cannot be deleted at once: destroy schedules its deletion (`deletion_window_in_days`,
 /// 7–30), and a key pending deletion reads as gone.
 
 import Foundation
@@ -25,6 +25,8 @@ struct KMSKeyResource: AWSProvider.Resource {
     func create(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState {
         var body: [String: AttributeValue] = ["KeyUsage": "ENCRYPT_DECRYPT", "KeySpec": "SYMMETRIC_DEFAULT"]
         if let description = config["description"]?.text { body["Description"] = .string(description) }
+        // Without one, KMS gives the key its default policy (the account's IAM policies decide).
+        if let policy = config["policy"]?.text { body["Policy"] = .string(policy) }
         let tags = tagMap(config)
         if !tags.isEmpty { body["Tags"] = KMS.tagList(tags) }
         let out = try await kms.call("CreateKey", body)
@@ -51,7 +53,9 @@ struct KMSKeyResource: AWSProvider.Resource {
             if let k = tag.mapValue?["TagKey"]?.text { tags[k] = tag.mapValue?["TagValue"]?.text ?? "" }
         }
         let description = metadata["Description"]?.text ?? ""
+        let policy = try await kms.call("GetKeyPolicy", ["KeyId": .string(id), "PolicyName": "default"])["Policy"]?.text
         return ResourceState(id: id, attributes: [
+            "policy": IAM.policyAttribute(policy),
             "id": .string(id), "arn": .string(metadata["Arn"]?.text ?? ""), "region": .string(kms.region),
             "description": description.isEmpty ? .null : .string(description),
             "enable_key_rotation": .bool(rotation),
@@ -65,6 +69,9 @@ struct KMSKeyResource: AWSProvider.Resource {
         let key: AttributeValue = .string(prior.id)
         if let wanted = config["description"], wanted != current.attributes["description"] {
             _ = try await kms.call("UpdateKeyDescription", ["KeyId": key, "Description": .string(wanted.text ?? "")])
+        }
+        if let wanted = config["policy"]?.text, IAM.policyAttribute(wanted) != current.attributes["policy"] {
+            _ = try await kms.call("PutKeyPolicy", ["KeyId": key, "PolicyName": "default", "Policy": .string(wanted)])
         }
         if let wanted = config["enable_key_rotation"]?.boolValue_, .bool(wanted) != current.attributes["enable_key_rotation"] {
             _ = try await kms.call(wanted ? "EnableKeyRotation" : "DisableKeyRotation", ["KeyId": key])

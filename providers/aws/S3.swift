@@ -120,6 +120,7 @@ struct S3BucketResource: AWSProvider.Resource {
         a["lifecycle_rules"] = try await readLifecycle(bucket)
         a["public_access_block"] = try await readPublicAccessBlock(bucket)
         a["replication"] = try await readReplication(bucket)
+        a["policy"] = try await readPolicy(bucket)
         return ResourceState(id: bucket, attributes: a)
     }
 

@@ -1,4 +1,4 @@
-/// The bucket's lifecycle rules and public access block, and `force_destroy`'s emptying of a bucket (every object
+/// The bucket's lifecycle rules, public access block, replication and policy, and `force_destroy`'s emptying of a bucket (every object
 /// version and delete marker) before DeleteBucket.
 
 import Crypto
@@ -115,6 +115,27 @@ extension S3BucketResource {
             }
         }
         try await applyReplication(bucket: bucket, current: current, config)
+        try await applyPolicy(bucket: bucket, current: current, config)
+    }
+
+    // MARK: Bucket policy
+
+    func readPolicy(_ bucket: String) async throws -> AttributeValue {
+        guard let response = try await s3.optional("GetBucketPolicy", "GET", bucket: bucket, subresource: "policy",
+                                                   notFound: ["NoSuchBucketPolicy"]) else { return .null }
+        return IAM.policyAttribute(String(decoding: response.body, as: UTF8.self))
+    }
+
+    /// PutBucketPolicy (the document as JSON) or DeleteBucketPolicy where the configuration's differs from `current`.
+    func applyPolicy(bucket: String, current: ResourceState?, _ config: [String: AttributeValue]) async throws {
+        guard let value = config["policy"] else { return }
+        let wanted = value.text.map { IAM.policyAttribute($0) } ?? .null
+        guard (current?.attributes["policy"] ?? .null) != wanted else { return }
+        if let document = wanted.text {
+            _ = try await s3.call("PutBucketPolicy", "PUT", bucket: bucket, subresource: "policy", body: document)
+        } else if current != nil {
+            _ = try await s3.call("DeleteBucketPolicy", "DELETE", bucket: bucket, subresource: "policy")
+        }
     }
 
     // MARK: Replication

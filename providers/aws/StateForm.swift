@@ -27,11 +27,12 @@ extension AWSProvider {
         switch kind {
         case "route53_record":
             desired = Route53RecordResource.normalized(desired)
-        case "iam_role", "iam_role_policy":
+        case "iam_role", "iam_role_policy", "kms_key":
             for key in ["assume_role_policy", "policy"] {
                 if case .string(let text)? = desired[key], let canonical = IAM.canonicalPolicy(text) { desired[key] = .string(canonical) }
             }
         case "s3_bucket":
+            if case .string(let text)? = desired["policy"], let canonical = IAM.canonicalPolicy(text) { desired["policy"] = .string(canonical) }
             // Unknown values (references not yet resolved) are left as they are.
             if case .list(let rules)? = desired["lifecycle_rules"], rules.allSatisfy(\.isKnown) {
                 desired["lifecycle_rules"] = .list(rules.map(S3BucketResource.lifecycleRule))

@@ -1,6 +1,7 @@
 /// What makes an AWS instance a MAIF node: its private address (the stack's `host` when it lies in the node's
 /// subnet), the #cloud-config user data of VMBootstrap (cluster.yaml, TLS settings, the node's unit running the stack's
-/// image, the backup timers), and an instance profile whose role may reach exactly the cluster's backup buckets.
+/// image, the backup timers, the CloudWatch agent), and an instance profile whose role may reach exactly the cluster's
+/// backup buckets and publish the agent's metrics.
 
 import ProviderKit
 import StackModel
@@ -28,7 +29,7 @@ extension AWSClusterExpansion {
 
     /// A node's #cloud-config.
     func userData(_ node: Node, managedBy: ResourceAddress) -> String {
-        VMBootstrap.NodeConfig(stack: stack, cluster: cluster, node: node, clusterYAML: clusterYAML, managedBy: managedBy.description).cloudConfig()
+        withAgent(VMBootstrap.NodeConfig(stack: stack, cluster: cluster, node: node, clusterYAML: clusterYAML, managedBy: managedBy.description)).cloudConfig()
     }
 
     /// What the Auto Scaling group launches: a node whose id is its host name (systemd's `%H`, unique per instance),
@@ -37,7 +38,8 @@ extension AWSClusterExpansion {
         let largest = cluster.nodes.max { ($0.resources.cpu ?? 0, $0.resources.memory?.bytes ?? 0) < ($1.resources.cpu ?? 0, $1.resources.memory?.bytes ?? 0) }
         let node = Node(id: "%H", port: ports[0], role: cluster.nodes.contains { $0.role == .secondary } ? .secondary : (largest?.role ?? .secondary),
                         resources: largest?.resources ?? NodeResources())
-        return VMBootstrap.NodeConfig(stack: stack, cluster: cluster, node: node, clusterYAML: clusterYAML, managedBy: launchTemplate.description).cloudConfig()
+        return withAgent(VMBootstrap.NodeConfig(stack: stack, cluster: cluster, node: node, clusterYAML: clusterYAML,
+                                                managedBy: launchTemplate.description)).cloudConfig()
     }
 
     /// EC2 takes at most 16 KiB of user data.
@@ -66,12 +68,14 @@ extension AWSClusterExpansion {
         return (write, read.filter { seen.insert($0.name).inserted })
     }
 
-    /// The role the nodes run as, its policy (exactly the backup buckets, under this cluster's prefix, and the KMS
-    /// keys that encrypt them) and the instance profile that carries it; nothing when the nodes reach no S3 bucket.
+    /// The role the nodes run as, its policies (exactly the backup buckets, under this cluster's prefix, and the KMS
+    /// keys that encrypt them; the CloudWatch agent's metrics) and the instance profile that carries it; nothing when
+    /// the nodes reach no S3 bucket and run no agent.
     func backupAccess() -> [DesiredResource] {
         let (write, read) = s3Access
-        guard !write.isEmpty || !read.isEmpty else { return [] }
-        let origin = stack.disasterRecovery?.location ?? cluster.location
+        guard hasInstanceRole else { return [] }
+        let backups = !write.isEmpty || !read.isEmpty
+        let origin = backups ? stack.disasterRecovery?.location ?? cluster.location : agentMetricUses.first?.at ?? cluster.location
         let roleName = AWSExpansion.iamName("maif-\(stack.meta.name)-\(cluster.name)")
         func bucketARN(_ t: BackupTarget) -> String { "arn:aws:s3:::\(t.bucket ?? t.name)" }
         func objects(_ t: BackupTarget) -> String { "\(bucketARN(t))/\(stack.meta.name)/\(cluster.name)/*" }
@@ -88,29 +92,36 @@ extension AWSClusterExpansion {
             statements.append(AWSExpansion.statement("BackupKeys", ["kms:GenerateDataKey", "kms:Decrypt"],
                                                      keys.map { "${\(AWSExpansion.backupKey($0)).arn}" }))
         }
-        return [
+        let purposes = (backups ? ["backups"] : []) + (usesAgentMetrics ? ["CloudWatch agent metrics"] : [])
+        var out = [
             DesiredResource(address: nodesRole, config: [
                 "name": .string(roleName),
-                "description": .string("MAIF nodes of cluster \(cluster.name), stack \(stack.meta.name): backups"),
+                "description": .string("MAIF nodes of cluster \(cluster.name), stack \(stack.meta.name): \(purposes.joined(separator: ", "))"),
                 "assume_role_policy": .string(AWSExpansion.policy([.map([
                     "Effect": "Allow", "Principal": .map(["Service": "ec2.amazonaws.com"]), "Action": "sts:AssumeRole",
                 ])])),
                 "tags": AWSExpansion.tags(["maif:cluster": cluster.name]),
             ], origin: origin),
-            DesiredResource(address: nodesPolicy, config: [
+        ]
+        if backups {
+            out.append(DesiredResource(address: nodesPolicy, config: [
                 "role": ref(nodesRole, "name"),
                 "name": "maif-backups",
                 "policy": .string(AWSExpansion.policy(statements)),
-            ], origin: origin),
-            DesiredResource(address: nodesProfile, config: [
-                "name": .string(roleName),
-                "role": ref(nodesRole, "name"),
-                "tags": AWSExpansion.tags(["maif:cluster": cluster.name]),
-            ], origin: origin),
-        ]
+            ], origin: origin))
+        }
+        out += agentPolicy(origin: agentMetricUses.first?.at ?? origin)
+        out.append(DesiredResource(address: nodesProfile, config: [
+            "name": .string(roleName),
+            "role": ref(nodesRole, "name"),
+            "tags": AWSExpansion.tags(["maif:cluster": cluster.name]),
+        ], origin: origin))
+        return out
     }
 
     var hasBackupAccess: Bool { !s3Access.write.isEmpty || !s3Access.read.isEmpty }
+    /// Whether the nodes run as a role: for their backups, or for the CloudWatch agent.
+    var hasInstanceRole: Bool { hasBackupAccess || usesAgentMetrics }
 }
 
 extension AWSExpansion {

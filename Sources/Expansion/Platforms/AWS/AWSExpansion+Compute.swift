@@ -31,7 +31,7 @@ extension AWSClusterExpansion {
             "monitoring": .map(["enabled": true]),
             "metadata_options": .map(["http_tokens": "required", "http_endpoint": "enabled"]),
         ]
-        if hasBackupAccess { settings["iam_instance_profile"] = ref(nodesProfile, "name") }
+        if hasInstanceRole { settings["iam_instance_profile"] = ref(nodesProfile, "name") }
         return settings
     }
 

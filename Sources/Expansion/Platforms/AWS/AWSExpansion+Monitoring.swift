@@ -45,13 +45,12 @@ extension AWSClusterExpansion {
         for policy in stack.autoscaling?.horizontal?.policies ?? [] {
             out.resources.append(scalingAlarm(policy))
         }
-        out.diagnostics += agentMetricWarning()
         return out
     }
 
-    /// Memory and disk use are not EC2 metrics: the CloudWatch agent publishes them (`CWAgent`), and maifctl does not
-    /// install or configure it on the nodes yet, so what watches them sees no data until the hosts run it.
-    func agentMetricWarning() -> [Diagnostic] {
+    /// What watches a CWAgent metric (memory, disk): those only the CloudWatch agent publishes, which the nodes
+    /// then run (AWSExpansion+Agent.swift).
+    var agentMetricUses: [(what: String, at: SourceLocation?)] {
         var uses: [(what: String, at: SourceLocation?)] = []
         let h = stack.autoscaling?.horizontal
         if let h, h.targetMemoryUtilization != nil {
@@ -65,11 +64,7 @@ extension AWSClusterExpansion {
                 uses.append(("alert rule '\(rule.name)'", rule.location))
             }
         }
-        guard let first = uses.first else { return [] }
-        return [.warning("aws-agent-metrics-not-published",
-                         "cluster '\(cluster.name)': \(uses.map(\.what).joined(separator: ", ")) watch CWAgent metrics (memory, disk), which only the CloudWatch agent publishes; maifctl does not install it on the nodes, so these have no data until the hosts run it",
-                         hint: "run amazon-cloudwatch-agent on the nodes (mem_used_percent, disk_used_percent with InstanceId and AutoScalingGroupName dimensions), or watch cpu_utilization",
-                         at: first.at)]
+        return uses
     }
 
     /// `cpu_utilization > 90` for 5m → the highest node's CPUUtilization above 90 for five 1-minute periods.

@@ -11,6 +11,7 @@ extension AWSExpansion {
     static func stackWide(_ stack: Stack) -> PlatformOutput {
         var out = notifications(stack)
         out += backupEncryptionAndReplication(stack)
+        if let audit = AWSAuditTrail(stack) { out += audit.expand() }
         guard let geo = stack.geoRouting, !geo.regions.isEmpty else { return out }
         out += GeoRoutingExpansion(stack: stack, geo: geo).expand()
         return out

@@ -36,6 +36,9 @@ extension AWSExpansion {
                 "sse_algorithm": "aws:kms", "kms_master_key_id": reference(backupKey(region), "arn"), "bucket_key_enabled": true,
             ])
         }
+        if let audit = AWSAuditTrail(stack), audit.target?.name == target.name {
+            config["policy"] = .string(audit.bucketPolicy)
+        }
         if let replication = Backups.replication(in: stack).first(where: { $0.source.name == target.name }) {
             config["replication"] = .map([
                 "role": reference(replicationRole(stack), "arn"),
@@ -80,14 +83,18 @@ extension AWSExpansion {
         for target in targets where target.encryption {
             if let region = Placement.site(of: target, in: stack).region, keyRegions[region] == nil { keyRegions[region] = target }
         }
+        let audit = AWSAuditTrail(stack)
         for (region, first) in keyRegions.sorted(by: { $0.key < $1.key }) {
-            out.resources.append(DesiredResource(address: backupKey(region), config: [
+            var config: [String: AttributeValue] = [
                 "description": .string("MAIF backups of stack \(stack.meta.name) in \(region)"),
                 "enable_key_rotation": true,
                 "deletion_window_in_days": 30,
                 "region": .string(region),
                 "tags": tags(["maif:purpose": "backups"]),
-            ], origin: first.location))
+            ]
+            // The audit trail encrypts its log files with the key of the bucket it delivers to.
+            if let audit, audit.key == backupKey(region) { config["policy"] = .string(audit.keyPolicy) }
+            out.resources.append(DesiredResource(address: backupKey(region), config: config, origin: first.location))
         }
         let replication = Backups.replication(in: stack)
         guard !replication.isEmpty, let crr = stack.disasterRecovery?.crossRegionReplication else { return out }
