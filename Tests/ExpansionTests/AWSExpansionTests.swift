@@ -59,10 +59,13 @@ final class AWSExpansionTests: XCTestCase {
             "aws.cloudwatch_alarm": 5, "aws.cloudwatch_log_group": 1,
             "aws.s3_bucket": 3,
             "aws.route53_zone": 1, "aws.route53_record": 2, "aws.route53_health_check": 1,
-            // The nodes' backup role, policy and profile; the replication role and policy; a KMS key per backup region.
-            "aws.iam_role": 2, "aws.iam_role_policy": 2, "aws.iam_instance_profile": 1, "aws.kms_key": 2,
+            // The nodes' role with its backup and agent-metrics policies, and profile; the replication role and policy;
+            // a KMS key per backup region.
+            "aws.iam_role": 2, "aws.iam_role_policy": 3, "aws.iam_instance_profile": 1, "aws.kms_key": 2,
             // A topic per notification (oncall, team) in the cluster's region, one subscription per address and webhook.
             "aws.sns_topic": 2, "aws.sns_topic_subscription": 3,
+            // audit_logging: the trail, and the account its bucket and key policies name.
+            "aws.cloudtrail_trail": 1, "aws.caller_identity": 1,
         ])
     }
 
@@ -77,10 +80,13 @@ final class AWSExpansionTests: XCTestCase {
             "aws.cloudwatch_alarm": 6,
             "aws.s3_bucket": 3,
             "aws.route53_zone": 1, "aws.route53_record": 4, "aws.route53_health_check": 3,
-            // Per cluster its backup role, policy and profile, plus the replication role and policy; a key per region.
-            "aws.iam_role": 4, "aws.iam_role_policy": 4, "aws.iam_instance_profile": 3, "aws.kms_key": 3,
+            // Per cluster its role with backup and agent-metrics policies (memory is tracked) and profile, plus the
+            // replication role and policy; a key per region.
+            "aws.iam_role": 4, "aws.iam_role_policy": 7, "aws.iam_instance_profile": 3, "aws.kms_key": 3,
             // Both notifications in each of the three regions with alarms.
             "aws.sns_topic": 6, "aws.sns_topic_subscription": 9,
+            // audit_logging: the trail, and the account its bucket and key policies name.
+            "aws.cloudtrail_trail": 1, "aws.caller_identity": 1,
         ])
     }
 
@@ -418,7 +424,9 @@ final class AWSExpansionTests: XCTestCase {
         let schema = try Self.awsSchema
         // AWS has no tags for these; their parents carry them.
         let untaggable: Set = ["aws.route_table_association", "aws.lb_target_group_attachment", "aws.autoscaling_policy", "aws.route53_record",
-                             "aws.iam_role_policy", "aws.sns_topic_subscription"]
+                             "aws.iam_role_policy", "aws.sns_topic_subscription",
+                             // nothing is created: it only reads the account
+                             "aws.caller_identity"]
         for file in ["stacks/production.yaml", "stacks/multi-region.yaml"] {
             let stack = try Self.load(file)
             let raw = Set(stack.resources.map { "\($0.type).\($0.name)" })

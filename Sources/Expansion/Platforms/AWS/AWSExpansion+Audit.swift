@@ -1,4 +1,4 @@
-/// `security.audit_logging` on AWS: a CloudTrail trail of every region (and the global services, with log file
+/// `security.audit_logging` on a stack with AWS clusters: a CloudTrail trail of every region (and the global services, with log file
 /// validation) delivering to the stack's first s3 backup bucket under `audit-logs/` — or to a bucket of its own when
 /// the stack backs up nowhere on S3 — with the bucket policy CloudTrail needs (AWSCloudTrailAclCheck,
 /// AWSCloudTrailWrite, both bound to this trail by `aws:SourceArn`). When that bucket is KMS-encrypted, the log files
@@ -17,9 +17,12 @@ struct AWSAuditTrail {
 
     static let prefix = "audit-logs"
 
-    /// nil when the stack does not ask for audit logging or nothing of it is on AWS.
+    /// nil when the stack does not ask for audit logging or runs no cluster on AWS (a stack that only keeps backups
+    /// in S3 audits on its own platform, through cluster.yaml).
     init?(_ stack: Stack) {
-        guard let security = stack.security, security.auditLogging else { return nil }
+        guard let security = stack.security, security.auditLogging,
+              let cluster = stack.clusters.first(where: AWSExpansion.expands), let clusterRegion = Placement.region(of: cluster, in: stack)
+        else { return nil }
         self.stack = stack
         location = stack.location(of: "security.audit_logging") ?? security.location
         let s3 = (stack.disasterRecovery?.backupTargets ?? []).filter { $0.kind == .s3 }
@@ -27,11 +30,9 @@ struct AWSAuditTrail {
            let region = Placement.site(of: target, in: stack).region {
             self.target = target
             self.region = region
-        } else if let cluster = stack.clusters.first(where: AWSExpansion.expands), let region = Placement.region(of: cluster, in: stack) {
-            target = nil
-            self.region = region
         } else {
-            return nil
+            target = nil
+            region = clusterRegion
         }
     }
 
