@@ -217,7 +217,8 @@ extension AWSIntegration {
             #expect(((metrics?["metrics_collected"] as? [String: Any])?["disk"] as? [String: Any])?["measurement"] as? [String] == ["used_percent"])
             #expect(metrics?["append_dimensions"] as? [String: String] == ["InstanceId": "${aws:InstanceId}", "AutoScalingGroupName": "${aws:AutoScalingGroupName}"])
             #expect(metrics?["aggregation_dimensions"] as? [[String]] == [["InstanceId"], ["AutoScalingGroupName"]])
-            #expect(userData.contains("\"fetch-config\", \"-m\", \"ec2\", \"-s\", \"-c\", \"file:/opt/aws/amazon-cloudwatch-agent/etc/maif-agent.json\""), "\(userData)")
+            #expect(userData.contains(#"amazon-cloudwatch-agent-ctl, "-a", fetch-config, "-m", ec2, "-s", "-c", "file:/opt/aws/amazon-cloudwatch-agent/etc/maif-agent.json"]"#),
+                    "the agent starts with that configuration: \(userData)")
             if let arn = (instance["IamInstanceProfile"] as? [String: Any])?["Arn"] as? String { profiles.insert(arn) }
         }
         #expect(profiles.count == 1, "every node runs with the cluster's instance profile: \(profiles)")
