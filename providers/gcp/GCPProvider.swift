@@ -70,6 +70,7 @@ public struct GCPProvider: Provider {
         case "dns_managed_zone": return ManagedZoneResource(client: client)
         case "dns_record_set": return RecordSetResource(client: client)
         case "alert_policy": return AlertPolicyResource(client: client)
+        case "notification_channel": return AlertPolicyResource.notificationChannel(client: client)
         default:
             throw ProviderError(address: context.address, call: "apply", message: "the gcp provider does not manage \(context.address.type)")
         }
