@@ -89,7 +89,8 @@ final class GCPExpansionTests: XCTestCase {
         ])
         // The policies name the stack's notification channels, made once for the project (stack-wide).
         let channels = GCPExpansion.notificationChannels(stack).resources
-        XCTAssertEqual(channels.map(\.address.description), ["gcp.notification_channel.oncall.email-1", "gcp.notification_channel.team.email-1"])
+        XCTAssertEqual(channels.map(\.address.description), ["gcp.notification_channel.oncall.email-1", "gcp.notification_channel.oncall.webhook-1",
+                                                         "gcp.notification_channel.team.email-1"])
         try CloudExpansionCheck.assertWellFormed(resources + channels)
     }
 

@@ -123,14 +123,17 @@ final class RunsMAIFTests: XCTestCase {
         XCTAssertEqual(email["type"], "email")
         XCTAssertEqual(email["labels"]?[path: "email_address"], "oncall@example.com")
         XCTAssertEqual(resources["gcp.notification_channel.team.email-1"]?.config["labels"]?[path: "email_address"], "maif-team@example.com")
-        XCTAssertNil(resources["gcp.notification_channel.oncall.webhook-1"], "a webhook by reference gets no channel")
-        XCTAssertTrue(diagnostics.contains { $0.code == "gcp-webhook-by-reference" })
+        let webhook = try XCTUnwrap(resources["gcp.notification_channel.oncall.webhook-1"]?.config)
+        XCTAssertEqual(webhook["type"], "webhook_tokenauth")
+        XCTAssertEqual(webhook["url_from"], "env:MAIF_ONCALL_WEBHOOK")
+        XCTAssertNil(webhook["labels"], "a webhook by reference is read at apply, never written into the plan")
         let policies = resources.values.filter { $0.address.type == "gcp.alert_policy" }
         XCTAssertFalse(policies.isEmpty)
         for policy in policies {
             let severity = policy.config["user_labels"]?[path: "maif-severity"]?.stringValue
-            let want: [AttributeValue] = severity == "critical" ? ["${gcp.notification_channel.oncall.email-1.name}"]
-                                                                : ["${gcp.notification_channel.team.email-1.name}"]
+            let want: [AttributeValue] = severity == "critical"
+                ? ["${gcp.notification_channel.oncall.email-1.name}", "${gcp.notification_channel.oncall.webhook-1.name}"]
+                : ["${gcp.notification_channel.team.email-1.name}"]
             XCTAssertEqual(policy.config["notification_channels"], .list(want), "\(policy.address)")
         }
         XCTAssertTrue(diagnostics.contains { $0.code == "azure-alerts-notify-nobody" }, "Azure's metric alerts still have no action group")

@@ -114,7 +114,7 @@ extension GCPIntegration {
         #expect(counts == [
             "networks": 1, "subnetworks": 1, "firewalls": 4, "instances": 3, "disks": 3, "instanceGroups": 3,
             "instanceTemplates": 1, "regionInstanceGroupManagers": 1, "regionAutoscalers": 1, "regionHealthChecks": 1,
-            "regionBackendServices": 1, "forwardingRules": 1, "alertPolicies": 2, "notificationChannels": 2, "buckets": 1,
+            "regionBackendServices": 1, "forwardingRules": 1, "alertPolicies": 2, "notificationChannels": 3, "buckets": 1,
         ])
         let node = details[0]
         #expect((node["machineType"] as? String)?.hasSuffix("/machineTypes/c2-standard-16") == true)
@@ -128,18 +128,28 @@ extension GCPIntegration {
         #expect(userData.contains("path: /etc/systemd/system/maif-backup-full.timer") && userData.contains("maif-backup-transaction-log.timer"))
         #expect(!items.contains { $0["key"] as? String == "startup-script" })
         // Every alert policy notifies the channels of its severity: critical → oncall's e-mail, warning → the team's.
+        // The oncall webhook, named by reference (MAIF_ONCALL_WEBHOOK), is a webhook_tokenauth channel with its URL.
         let channels = (details[7]["notificationChannels"] as? [[String: Any]]) ?? []
-        let channelByEmail = Dictionary(uniqueKeysWithValues: channels.compactMap { c -> (String, String)? in
-            guard c["type"] as? String == "email", let email = c.at("labels.email_address") as? String, let name = c["name"] as? String else { return nil }
-            return (email, name)
+        let channelByTarget = Dictionary(uniqueKeysWithValues: channels.compactMap { c -> (String, String)? in
+            guard let target = (c.at("labels.email_address") ?? c.at("labels.url")) as? String, let name = c["name"] as? String else { return nil }
+            return (target, name)
         })
-        #expect(Set(channelByEmail.keys) == ["oncall@example.com", "maif-team@example.com"], "\(channels)")
+        let webhook = "https://127.0.0.1:9/maif-oncall"
+        #expect(Set(channelByTarget.keys) == ["oncall@example.com", "maif-team@example.com", webhook], "\(channels)")
+        #expect(channels.first { $0.at("labels.url") != nil }?["type"] as? String == "webhook_tokenauth")
         let policies = (details[6]["alertPolicies"] as? [[String: Any]]) ?? []
         #expect(policies.count == 2)
         for policy in policies {
-            let email = (policy.at("userLabels.maif-severity") as? String) == "critical" ? "oncall@example.com" : "maif-team@example.com"
-            #expect(policy["notificationChannels"] as? [String] == channelByEmail[email].map { [$0] }, "\(policy)")
+            let targets = (policy.at("userLabels.maif-severity") as? String) == "critical" ? ["oncall@example.com", webhook] : ["maif-team@example.com"]
+            #expect(Set(policy["notificationChannels"] as? [String] ?? []) == Set(targets.compactMap { channelByTarget[$0] }), "\(policy)")
         }
+        // The webhook URL is a credential: it is in no state file and in no output of maifctl.
+        let stateFiles = FileManager.default.enumerator(atPath: run.work + "/state")?.compactMap { $0 as? String } ?? []
+        for file in stateFiles where file.hasSuffix(".json") {
+            let text = (try? String(contentsOfFile: run.work + "/state/" + file, encoding: .utf8)) ?? ""
+            #expect(!text.contains("maif-oncall"), "\(file) holds the webhook URL")
+        }
+        #expect(!apply.all.contains("maif-oncall"))
         #expect(details[1]["type"] as? String == "HTTPS")
         #expect(details[1]["checkIntervalSec"] as? Int == 30)
         #expect(details[1].at("httpsHealthCheck.requestPath") as? String == "/health")
@@ -226,7 +236,7 @@ extension GCPIntegration {
         #expect(try inventory(servers, project: "maif-multi-cloud") == [
             "networks": 1, "subnetworks": 1, "firewalls": 4, "instances": 3, "disks": 3, "instanceGroups": 3,
             "instanceTemplates": 1, "regionInstanceGroupManagers": 1, "regionAutoscalers": 1, "regionHealthChecks": 1,
-            "regionBackendServices": 1, "forwardingRules": 1, "alertPolicies": 2, "notificationChannels": 2, "buckets": 1,
+            "regionBackendServices": 1, "forwardingRules": 1, "alertPolicies": 2, "notificationChannels": 3, "buckets": 1,
         ], "everything once: what the killed run made was adopted, not made again")
         #expect(try run.maifctl("plan", run.stack("multi-cloud"), ["--target", "gcp", "--detailed-exitcode"]).status == 0)
         try servers.expectNoViolations()

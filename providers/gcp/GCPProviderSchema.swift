@@ -232,6 +232,7 @@ enum GCPProviderSchema {
             "display_name": .init(.string, description: "what the console shows"),
             "description": .optionalString,
             "labels": .init(.map, description: "the channel's settings: {email_address} for email, {url} for webhook_tokenauth"),
+            "url_from": .init(.string, description: "env:NAME or file:PATH holding labels.url (a webhook URL that is a credential): read at plan and at each write, sent as labels.url, never stored"),
             "user_labels": .init(.map, description: "labels; maif-stack and maif-address name the owner"),
             "enabled": .optionalBool,
             "name": .init(.string, computed: true, description: "projects/P/notificationChannels/ID, chosen by Monitoring: what alert policies name"),

@@ -12,9 +12,26 @@ struct AlertPolicyResource: GCPProvider.Resource {
     var collection = "alertPolicies"
     var method = "monitoring.projects.alertPolicies"
     var fields = Self.fields
+    /// Where a channel's `url_from` is read.
+    var environment: [String: String] = [:]
+
+    /// The configuration as the API takes it: a `url_from` read into `labels.url` (only for the call; the state keeps
+    /// `url_from`, never the URL).
+    func sent(_ context: ResourceContext, _ config: [String: AttributeValue], call: String) throws -> [String: AttributeValue] {
+        guard let source = config["url_from"]?.stringValue else { return config }
+        guard let url = ReferenceText.read(source, environment: environment) else {
+            throw ProviderError(address: context.address, call: call, message: "url_from \(source) is not set or cannot be read")
+        }
+        var out = config
+        var labels = config["labels"]?.mapValue ?? [:]
+        labels["url"] = .string(url)
+        out["labels"] = .map(labels)
+        return out
+    }
 
     func create(_ context: ResourceContext, _ config: [String: AttributeValue]) async throws -> ResourceState {
         let project = try client.project(config["project"])
+        let config = try sent(context, config, call: "\(method).create")
         // alertPolicies.create has no request id: a call that may have reached Monitoring is not repeated; find adopts it.
         let json = try await client.call(.monitoring, .POST, "projects/\(project)/\(collection)", body: APIForm.body(config, fields),
                                          name: "\(method).create", idempotent: false)
@@ -42,6 +59,7 @@ struct AlertPolicyResource: GCPProvider.Resource {
         guard let current = try await read(context, id: prior.id) else {
             throw ProviderError(address: context.address, call: "\(method).get", message: "\(prior.id) no longer exists")
         }
+        let config = try sent(context, config, call: "\(method).patch")
         let changed = fields.filter { ComputeResource.differs($0, current.attributes, config) }
         guard !changed.isEmpty else { return current }
         let mask = changed.map(APIForm.apiName).joined(separator: ",")
@@ -73,8 +91,8 @@ struct AlertPolicyResource: GCPProvider.Resource {
 
 extension AlertPolicyResource {
     /// A notification channel (an e-mail address, a webhook URL) alert policies name in `notification_channels`.
-    static func notificationChannel(client: GCPClient) -> AlertPolicyResource {
+    static func notificationChannel(client: GCPClient, environment: [String: String]) -> AlertPolicyResource {
         AlertPolicyResource(client: client, collection: "notificationChannels", method: "monitoring.projects.notificationChannels",
-                            fields: ["type", "display_name", "description", "labels", "user_labels", "enabled"])
+                            fields: ["type", "display_name", "description", "labels", "user_labels", "enabled"], environment: environment)
     }
 }

@@ -1,8 +1,8 @@
 /// Who hears of a GCP alert: per `monitoring.notifications` entry, one Cloud Monitoring notification channel per e-mail
 /// address (`email`) and per webhook URL (`webhook_tokenauth`), made once for the stack's project when a GCP cluster has
 /// alert policies. Each alert policy names the channels of its severity's recipients in `notification_channels`.
-/// A webhook written by reference has no channel (its URL would be stored in the channel's labels, readable by anyone
-/// who reads the project's channels): a warning says so, and its e-mail addresses are still told.
+/// A webhook written by reference becomes a channel with `url_from`: the provider reads the URL at plan and apply and
+/// sends it as the channel's `labels.url`; it is never in the plan or the state.
 
 import ProviderKit
 import StackModel
@@ -19,13 +19,20 @@ extension GCPExpansion {
     }
 
     /// The channels of a notification entry: address and what it says, in the order of the entry.
-    static func channels(of notification: Notification) -> [(address: ResourceAddress, type: String, labels: [String: AttributeValue])] {
-        var out: [(address: ResourceAddress, type: String, labels: [String: AttributeValue])] = []
+    /// The channels of a notification entry, in the order of the entry: address, type and what tells it where to send
+    /// (`labels`, or `url_from` for a webhook written by reference).
+    static func channels(of notification: Notification) -> [(address: ResourceAddress, type: String, target: [String: AttributeValue])] {
+        var out: [(address: ResourceAddress, type: String, target: [String: AttributeValue])] = []
         for (i, email) in notification.emails.enumerated() {
-            out.append((address: channel(notification, "email-\(i + 1)"), type: "email", labels: ["email_address": .string(email)]))
+            out.append((channel(notification, "email-\(i + 1)"), "email", ["labels": .map(["email_address": .string(email)])]))
         }
         for (i, webhook) in notification.webhooks.enumerated() {
-            if case .url(let url) = webhook { out.append((address: channel(notification, "webhook-\(i + 1)"), type: "webhook_tokenauth", labels: ["url": .string(url)])) }
+            let target: [String: AttributeValue]
+            switch webhook {
+            case .url(let url): target = ["labels": .map(["url": .string(url)])]
+            case .reference(let source): target = ["url_from": .string(source.description)]
+            }
+            out.append((channel(notification, "webhook-\(i + 1)"), "webhook_tokenauth", target))
         }
         return out
     }
@@ -40,19 +47,12 @@ extension GCPExpansion {
                     "type": .string(c.type),
                     "display_name": .string("MAIF \(stack.meta.name) \(notification.name)"),
                     "description": .string("MAIF alerts of stack \(stack.meta.name) (\(notification.severities.map(\.rawValue).joined(separator: ", ")))"),
-                    "labels": .map(c.labels),
                     "user_labels": .map(["maif-notification": .string(labelValue(notification.name))]),
                     "enabled": true,
                 ]
+                config.merge(c.target) { $1 }
                 if let project { config["project"] = .string(project) }
                 out.resources.append(DesiredResource(address: c.address, config: config, origin: notification.location))
-            }
-            for webhook in notification.webhooks {
-                guard case .reference(let source) = webhook else { continue }
-                out.diagnostics.append(.warning("gcp-webhook-by-reference",
-                    "notification '\(notification.name)': a webhook written by reference (\(source)) gets no Cloud Monitoring channel: the channel would keep its URL in labels that anyone who may read the project's channels reads",
-                    hint: "write the URL itself if it is no credential, or add the channel by hand; the e-mail addresses are told",
-                    at: notification.location))
             }
         }
         return out
