@@ -102,7 +102,13 @@ extension AzureIntegration {
             let storage = props(vm)["storageProfile"] as? [String: Any]
             #expect((storage?["dataDisks"] as? [[String: Any]])?.first?["diskSizeGB"] as? Int == 1024, "MAIF's data on a 1 TiB managed data disk")
             let custom = ((props(vm)["osProfile"] as? [String: Any])?["customData"] as? String).flatMap { Data(base64Encoded: $0) }
-            #expect(custom.map { String(decoding: $0, as: UTF8.self).hasPrefix("#cloud-config\n") } == true)
+                .map { String(decoding: $0, as: UTF8.self) } ?? ""
+            // The shared VMBootstrap cloud-config: the data disk mounted, cluster.yaml, the node's unit, the backup timers.
+            #expect(custom.hasPrefix("#cloud-config\n"))
+            #expect(custom.contains("mounts:\n  - [\"/dev/disk/azure/scsi1/lun0-part1\", \"/var/lib/maif\""))
+            #expect(custom.contains("path: /etc/maif/cluster.yaml") && custom.contains("name: maif-azure"))
+            #expect(custom.contains("path: /etc/systemd/system/maif.service") && custom.contains("--node-id \(node) "))
+            #expect(custom.contains("path: /etc/systemd/system/maif-backup-full.timer") && custom.contains("maif-backup-transaction-log.timer"))
         }
         for nic in try standIn.resources(ofType: "Microsoft.Network/networkInterfaces") {
             let config = (props(nic)["ipConfigurations"] as? [[String: Any]])?.first.map(props)
@@ -123,6 +129,18 @@ extension AzureIntegration {
         // Alerts: CPU over 90 % for 5 minutes on the VMs and on the scale set; a node down on the load balancer's probe.
         let alerts = Set(try standIn.resources(ofType: "Microsoft.Insights/metricAlerts").compactMap { $0["name"] as? String })
         #expect(alerts == ["multi-cloud-maif-azure-high-cpu-usage", "multi-cloud-maif-azure-high-cpu-usage-scaled", "multi-cloud-maif-azure-node-down"], "\(alerts)")
+
+        // maifctl output: the load balancer's DNS name and each node's private address.
+        let output = try RunningProcess.run(try MaifctlBinary.locate(), ["output", "--stack", "multi-cloud", "--state", run.work + "/state", "--json"],
+                                            in: run.work, timeout: 60)
+        let endpoints = (try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])?["endpoints"] as? [String: String] ?? [:]
+        let fqdn = (props(try one("Microsoft.Network/publicIPAddresses"))["dnsSettings"] as? [String: Any])?["fqdn"] as? String ?? "?"
+        #expect(endpoints["azure.load_balancer.maif-azure"] == "\(fqdn):8080", "\(endpoints)")
+        for nic in try standIn.resources(ofType: "Microsoft.Network/networkInterfaces") {
+            let ip = (props(nic)["ipConfigurations"] as? [[String: Any]])?.first.map(props)?["privateIPAddress"] as? String ?? "?"
+            let node = (nic["name"] as? String ?? "").replacingOccurrences(of: "multi-cloud-maif-azure-", with: "").replacingOccurrences(of: "-nic", with: "")
+            #expect(endpoints["azure.vm.maif-azure.\(node)"] == "\(ip):8080", "\(endpoints)")
+        }
 
         // Converged: nothing to do.
         let noop = try run.maifctl("plan", ["\(StandIn.repository)/stacks/multi-cloud.yaml"], ["--detailed-exitcode"])

@@ -19,7 +19,7 @@ enum AzureProviderSchemaCheck {
 final class AzureExpansionTests: XCTestCase {
     /// The warnings multi-cloud.yaml gets on Azure: each a value Azure has no equivalent for, or one not wired yet.
     static let multiCloudWarnings = ["azure-lb-recovery-threshold", "azure-lb-weights", "azure-lb-strategy", "azure-autoscale-memory",
-                                     "azure-backups-not-scheduled", "azure-alerts-notify-nobody"]
+                                     "azure-alerts-notify-nobody"]
 
     func multiCloud() throws -> (Stack, Cluster, [DesiredResource]) {
         let stack = try PlacementFixture.shipped("stacks/multi-cloud.yaml")
@@ -60,7 +60,7 @@ final class AzureExpansionTests: XCTestCase {
             let customData = try XCTUnwrap(CloudExpansionCheck.string(vm["os_profile"], "custom_data"))
             XCTAssertTrue(customData.hasPrefix("#cloud-config\n"))
             XCTAssertTrue(customData.contains("      cluster:\n        name: maif-azure\n"), "cluster.yaml as a block scalar")
-            XCTAssertTrue(customData.contains(#""MAIF_NODE_ID=azure-node-\#(i)""#), customData)
+            XCTAssertTrue(customData.contains("--node-id azure-node-\(i) "), customData)
             XCTAssertTrue(customData.contains("        host: multi-cloud-maif-azure-azure-node-2\n"), "peers by computer name")
             XCTAssertTrue(customData.contains("device: /dev/disk/azure/scsi1/lun0"), "the data disk is formatted")
             XCTAssertTrue(customData.contains(#"["/dev/disk/azure/scsi1/lun0-part1", "/var/lib/maif", "#), "and mounted where MAIF keeps its data")
@@ -117,7 +117,7 @@ final class AzureExpansionTests: XCTestCase {
                                                   "ip_configurations", "0", "load_balancer_backend_address_pools", "0", "id"),
                        "${azure.load_balancer.maif-azure.id}/backendAddressPools/nodes")
         let scaledData = try XCTUnwrap(CloudExpansionCheck.string(vmss["virtual_machine_profile"], "os_profile", "custom_data"))
-        XCTAssertTrue(scaledData.contains("MAIF_NODE_ID=$(hostname)"), "a scaled node is named by its host name")
+        XCTAssertTrue(scaledData.contains("--node-id %H "), "a scaled node is named by its host name")
         let autoscale = try CloudExpansionCheck.resource(resources, "azure.autoscale_setting.maif-azure")
         XCTAssertEqual(autoscale["target_resource_uri"], "${azure.vm_scale_set.maif-azure.id}")
         let profile = try XCTUnwrap(autoscale["profiles"]?.listValue?.first?.mapValue)

@@ -62,18 +62,17 @@ final class GCPExpansionTests: XCTestCase {
         let cluster = try XCTUnwrap(stack.clusters.first { $0.cloud == .gcp })
         let out = GCPExpansion.cluster(cluster, in: stack)
         // What GCP cannot do, said at the stack keys: per-node weights and the adaptive strategy of the load balancer,
-        // and a 1m node_down alert (Monitoring sees an absent metric after 120 s at the earliest); what is not wired on GCP
-        // yet: the backup schedule and the notifications.
-        XCTAssertEqual(out.diagnostics.map(\.code), ["gcp-lb-weights-ignored", "gcp-lb-strategy-unsupported", "gcp-alert-duration-raised",
-                                                     "gcp-backups-not-scheduled", "gcp-alerts-notify-nobody"])
-        XCTAssertEqual(out.diagnostics.map { $0.location?.line }, [89, 84, 139, 125, 142],
-                       "weights.gcp-node-3, strategy, the node_down rule, the schedule, the notifications")
+        // and a 1m node_down alert (Monitoring sees an absent metric after 120 s at the earliest). The schedule and the
+        // notifications take effect (timers in the cloud-config, channels on the policies): no warning for them.
+        XCTAssertEqual(out.diagnostics.map(\.code), ["gcp-lb-weights-ignored", "gcp-lb-strategy-unsupported", "gcp-alert-duration-raised"])
+        XCTAssertEqual(out.diagnostics.map { $0.location?.line }, [89, 84, 139],
+                       "weights.gcp-node-3, strategy, the node_down rule")
         XCTAssertTrue(out.diagnostics.allSatisfy { $0.severity == .warning })
         return (stack, cluster, out.resources)
     }
 
     func testMultiCloudGCPClusterCounts() throws {
-        let (_, _, resources) = try multiCloud()
+        let (stack, _, resources) = try multiCloud()
         XCTAssertEqual(CloudExpansionCheck.counts(resources), [
             "gcp.network": 1, "gcp.subnetwork": 1, "gcp.firewall": 4, "gcp.instance": 3, "gcp.health_check": 1, "gcp.instance_group": 3,
             "gcp.backend_service": 1, "gcp.forwarding_rule": 1, "gcp.instance_template": 1, "gcp.instance_group_manager": 1,
@@ -88,7 +87,11 @@ final class GCPExpansionTests: XCTestCase {
             "gcp.instance_template.maif-gcp", "gcp.instance_group_manager.maif-gcp", "gcp.autoscaler.maif-gcp",
             "gcp.alert_policy.maif-gcp.high_cpu_usage", "gcp.alert_policy.maif-gcp.node_down",
         ])
-        try CloudExpansionCheck.assertWellFormed(resources)
+        // The policies name the stack's notification channels, made once for the project (stack-wide).
+        let channels = GCPExpansion.notificationChannels(stack).resources
+        XCTAssertEqual(channels.map(\.address.description), ["gcp.notification_channel.oncall.email-1", "gcp.notification_channel.oncall.webhook-1",
+                                                         "gcp.notification_channel.team.email-1"])
+        try CloudExpansionCheck.assertWellFormed(resources + channels)
     }
 
     func testLoadBalancerFollowsTheGuidesHealthCheck() throws {
@@ -123,7 +126,7 @@ final class GCPExpansionTests: XCTestCase {
         let name = try XCTUnwrap(template["name"]?.stringValue)
         XCTAssertTrue(name.hasPrefix("multi-cloud-maif-gcp-t") && name.count == "multi-cloud-maif-gcp-t".count + 8, name)
         XCTAssertEqual(template["machine_type"], "c2-standard-16")
-        XCTAssertTrue(CloudExpansionCheck.string(template["metadata"], "startup-script")?.contains("MAIF_NODE_ID=\"$(hostname)\"") == true)
+        XCTAssertTrue(CloudExpansionCheck.string(template["metadata"], "user-data")?.contains("--node-id %H ") == true)
         let mig = try CloudExpansionCheck.resource(resources, "gcp.instance_group_manager.maif-gcp")
         XCTAssertEqual(mig["instance_template"], "${gcp.instance_template.maif-gcp.self_link}")
         XCTAssertEqual(mig["target_size"], 0)
@@ -165,13 +168,14 @@ final class GCPExpansionTests: XCTestCase {
             XCTAssertEqual(CloudExpansionCheck.string(instance["network_interfaces"], "0", "subnetwork"), "${gcp.subnetwork.maif-gcp.self_link}")
             XCTAssertEqual(instance["network_tags"], .list(["multi-cloud-maif-gcp"]), "what the firewalls' target_tags match")
             XCTAssertNil(instance["tags"], "GCP has no owner tags; labels carry the owner")
-            let script = try XCTUnwrap(CloudExpansionCheck.string(instance["metadata"], "startup-script"))
-            XCTAssertTrue(script.hasPrefix("#!/bin/bash\n"))
-            XCTAssertTrue(script.contains("-e MAIF_NODE_ID=gcp-node-\(i) "), script)
-            XCTAssertTrue(script.contains("cluster:\n  name: maif-gcp\n  stack: multi-cloud\n"), "the guide's cluster.yaml")
+            let script = try XCTUnwrap(CloudExpansionCheck.string(instance["metadata"], "user-data"))
+            XCTAssertTrue(script.hasPrefix("#cloud-config\n"))
+            XCTAssertTrue(script.contains("--node-id gcp-node-\(i) "), script)
+            XCTAssertTrue(script.contains("cluster:\n        name: maif-gcp\n        stack: multi-cloud\n"), "the guide's cluster.yaml")
             XCTAssertTrue(script.contains("host: multi-cloud-maif-gcp-gcp-node-3.us-central1-c.c.maif-multi-cloud.internal"),
                           "every node's cluster.yaml names its peers by internal DNS")
-            XCTAssertTrue(script.hasSuffix("maif/maif-enterprise:latest\n"), "the stack's image")
+            XCTAssertTrue(script.contains(" maif/maif-enterprise:latest maif --role "), "the stack's image")
+            XCTAssertEqual(instance["endpoint"], .string("multi-cloud-maif-gcp-gcp-node-\(i).\(instance["zone"]?.stringValue ?? "").c.maif-multi-cloud.internal:8080"))
             XCTAssertEqual(CloudExpansionCheck.string(instance["metadata"], "maif-address"), "gcp.instance.maif-gcp.gcp-node-\(i)")
             return try XCTUnwrap(instance["zone"]?.stringValue)
         }
@@ -314,6 +318,8 @@ final class ShippedStacksOnGCPAndAzureTests: XCTestCase {
                 if cluster.cloud == .gcp { out += GCPExpansion.cluster(cluster, in: stack) }
                 if cluster.cloud == .azure { out += AzureExpansion.cluster(cluster, in: stack) }
             }
+            // The notification channels the GCP alert policies name are the stack's, made once (stack-wide).
+            out += GCPExpansion.notificationChannels(stack)
             for target in stack.disasterRecovery?.backupTargets ?? [] {
                 if target.kind == .gcs { out += GCPExpansion.backupTarget(target, in: stack) }
                 if target.kind == .azureBlob { out += AzureExpansion.backupTarget(target, in: stack) }
@@ -347,7 +353,7 @@ final class GCPAzureSchemaTests: XCTestCase {
         XCTAssertEqual(try CloudExpansionCheck.schema("gcp").resources.keys.sorted(),
                        ["gcp.alert_policy", "gcp.autoscaler", "gcp.backend_service", "gcp.bucket", "gcp.disk", "gcp.dns_managed_zone",
                         "gcp.dns_record_set", "gcp.firewall", "gcp.forwarding_rule", "gcp.health_check", "gcp.instance", "gcp.instance_group",
-                        "gcp.instance_group_manager", "gcp.instance_template", "gcp.network", "gcp.subnetwork"])
+                        "gcp.instance_group_manager", "gcp.instance_template", "gcp.network", "gcp.notification_channel", "gcp.subnetwork"])
     }
 
     func testIdentityIsForceNewAndSecretsAreSensitive() throws {
@@ -358,8 +364,8 @@ final class GCPAzureSchemaTests: XCTestCase {
                     XCTAssertEqual(["managed_zone", "name", "type"].map { schema.attributes[$0]?.forceNew }, [true, true, true])
                     continue
                 }
-                if type == "gcp.alert_policy" {
-                    XCTAssertEqual(schema.attributes["name"]?.computed, true, "Monitoring names alert policies")
+                if type == "gcp.alert_policy" || type == "gcp.notification_channel" {
+                    XCTAssertEqual(schema.attributes["name"]?.computed, true, "Monitoring names alert policies and notification channels")
                     continue
                 }
                 XCTAssertTrue(schema.attributes["name"]?.forceNew ?? false, "\(type).name replaces")

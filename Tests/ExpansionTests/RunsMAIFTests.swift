@@ -77,6 +77,70 @@ final class RunsMAIFTests: XCTestCase {
         XCTAssertTrue(template.contains("--node-id %H"), "scaled nodes are named by their host name")
     }
 
+    /// GCP (instance metadata `user-data`) and Azure (custom data, after the data disk's sections) boot from the same
+    /// cloud-config as AWS: cluster.yaml, the unit running the stack's image, the backup timers with their targets.
+    func testGCPAndAzureNodesBootFromTheSharedCloudConfig() throws {
+        let (resources, diagnostics, _) = try expand("stacks/multi-cloud.yaml")
+        let codes = Set(diagnostics.map(\.code))
+        for gone in ["gcp-backups-not-scheduled", "azure-backups-not-scheduled", "gcp-alerts-notify-nobody"] {
+            XCTAssertFalse(codes.contains(gone), "\(gone) no longer applies: \(diagnostics.filter { $0.code == gone })")
+        }
+        let configs: [(node: String, text: String)] = try [
+            ("gcp-node-1", XCTUnwrap(resources["gcp.instance.maif-gcp.gcp-node-1"]?.config["metadata"]?[path: "user-data"]?.stringValue)),
+            ("azure-node-2", XCTUnwrap(resources["azure.vm.maif-azure.azure-node-2"]?.config["os_profile"]?[path: "custom_data"]?.stringValue)),
+        ]
+        XCTAssertNil(resources["gcp.instance.maif-gcp.gcp-node-1"]?.config["metadata"]?[path: "startup-script"])
+        for (node, text) in configs {
+            XCTAssertTrue(text.hasPrefix("#cloud-config\n"), text)
+            try validate("cloud-config", text, "\(node).yaml")
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("maifctl-root-\(UUID().uuidString.prefix(8))").path
+            let written = try PlatformFixture.runValidator(["cloud-config-write", try temporaryFile(text, "user-data"), root])
+            XCTAssertEqual(written.status, 0, written.output)
+            let unit = try String(contentsOfFile: root + "/etc/systemd/system/maif.service", encoding: .utf8)
+            XCTAssertTrue(unit.contains("--node-id \(node) --port 8080 --config /etc/maif/cluster.yaml"), unit)
+            let clusterYAML = try String(contentsOfFile: root + "/etc/maif/cluster.yaml", encoding: .utf8)
+            XCTAssertTrue(clusterYAML.contains(node), clusterYAML)
+            let timer = try String(contentsOfFile: root + "/etc/systemd/system/maif-backup-transaction-log.timer", encoding: .utf8)
+            XCTAssertTrue(timer.contains("OnCalendar=*-*-* *:0/5:00"), timer)
+            let full = try String(contentsOfFile: root + "/etc/systemd/system/maif-backup-full.service", encoding: .utf8)
+            XCTAssertTrue(full.contains("maif backup --type full"), full)
+            XCTAssertTrue(full.contains("--target "), full)
+            XCTAssertTrue(text.contains("[systemctl, enable, \"--now\", maif.service, maif-backup-full.timer, "), "the timers are started")
+            try? FileManager.default.removeItem(atPath: root)
+        }
+        // Azure: the data disk is formatted and mounted where the unit keeps the node's data.
+        XCTAssertTrue(configs[1].text.contains("mounts:\n  - [\"/dev/disk/azure/scsi1/lun0-part1\", \"/var/lib/maif\""), configs[1].text)
+        let scaled = try XCTUnwrap(resources["gcp.instance_template.maif-gcp"]?.config["metadata"]?[path: "user-data"]?.stringValue
+                                   ?? resources["azure.vm_scale_set.maif-azure"]?.config["virtual_machine_profile"]?[path: "os_profile"]?[path: "custom_data"]?.stringValue)
+        try validate("cloud-config", scaled, "scaled.yaml")
+        XCTAssertTrue(scaled.contains("--node-id %H"), "scaled nodes are named by their host name")
+    }
+
+    /// GCP alert policies name the notification channels of their severity; Azure says its alerts reach nobody yet.
+    func testGCPAlertPoliciesNotifyTheChannelsOfTheirSeverity() throws {
+        let (resources, diagnostics, _) = try expand("stacks/multi-cloud.yaml")
+        let email = try XCTUnwrap(resources["gcp.notification_channel.oncall.email-1"]?.config)
+        XCTAssertEqual(email["type"], "email")
+        XCTAssertEqual(email["labels"]?[path: "email_address"], "oncall@example.com")
+        XCTAssertEqual(resources["gcp.notification_channel.team.email-1"]?.config["labels"]?[path: "email_address"], "maif-team@example.com")
+        let webhook = try XCTUnwrap(resources["gcp.notification_channel.oncall.webhook-1"]?.config)
+        XCTAssertEqual(webhook["type"], "webhook_tokenauth")
+        XCTAssertEqual(webhook["url_from"], "env:MAIF_ONCALL_WEBHOOK")
+        XCTAssertNil(webhook["labels"], "a webhook by reference is read at apply, never written into the plan")
+        let policies = resources.values.filter { $0.address.type == "gcp.alert_policy" }
+        XCTAssertFalse(policies.isEmpty)
+        for policy in policies {
+            let severity = policy.config["user_labels"]?[path: "maif-severity"]?.stringValue
+            let want: [AttributeValue] = severity == "critical"
+                ? ["${gcp.notification_channel.oncall.email-1.name}", "${gcp.notification_channel.oncall.webhook-1.name}"]
+                : ["${gcp.notification_channel.team.email-1.name}"]
+            XCTAssertEqual(policy.config["notification_channels"], .list(want), "\(policy.address)")
+        }
+        XCTAssertTrue(diagnostics.contains { $0.code == "azure-alerts-notify-nobody" }, "Azure's metric alerts still have no action group")
+        XCTAssertEqual(resources["azure.load_balancer.maif-azure"]?.config["endpoint"], "${azure.public_ip.maif-azure.lb.fqdn}:8080")
+        XCTAssertEqual(resources["azure.vm.maif-azure.azure-node-1"]?.config["endpoint"], "${azure.network_interface.maif-azure.azure-node-1.private_ip_address}:8080")
+    }
+
     func testAHostOutsideItsSubnetMovesIntoItWithAWarningAtTheHostKey() throws {
         let text = try String(contentsOf: ShippedStackPlans.repoRoot.appendingPathComponent("stacks/production.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "host: 10.0.2.11", with: "host: 10.0.1.11")

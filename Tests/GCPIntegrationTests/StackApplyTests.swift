@@ -62,6 +62,7 @@ extension GCPIntegration {
             ("regionBackendServices", ["call", "compute", "v1", "regionBackendServices", "list", GCPServers.json(r)]),
             ("forwardingRules", ["call", "compute", "v1", "forwardingRules", "list", GCPServers.json(r)]),
             ("alertPolicies", ["call", "monitoring", "v3", "projects.alertPolicies", "list", GCPServers.json(["name": "projects/\(project)"])]),
+            ("notificationChannels", ["call", "monitoring", "v3", "projects.notificationChannels", "list", GCPServers.json(["name": "projects/\(project)"])]),
             ("managedZones", ["call", "dns", "v1", "managedZones", "list", GCPServers.json(p)]),
         ]
         for zone in ["us-central1-a", "us-central1-b", "us-central1-c"] {
@@ -78,6 +79,7 @@ extension GCPIntegration {
             let count: Int
             if let names = answer as? [String] { count = names.count }
             else { count = ((answer as? [String: Any])?["items"] as? [Any] ?? (answer as? [String: Any])?["alertPolicies"] as? [Any]
+                            ?? (answer as? [String: Any])?["notificationChannels"] as? [Any]
                             ?? (answer as? [String: Any])?["managedZones"] as? [Any] ?? []).count }
             if count > 0 { out[name, default: 0] += count }
         }
@@ -105,17 +107,49 @@ extension GCPIntegration {
             ["call", "compute", "v1", "regionBackendServices", "get", GCPServers.json(r.merging(["backendService": "multi-cloud-maif-gcp"]) { $1 })],
             ["call", "compute", "v1", "networks", "get", GCPServers.json(p.merging(["network": "vpc-network"]) { $1 })],
             ["bucket", "get", "maif-backups-tertiary"],
+            ["call", "monitoring", "v3", "projects.alertPolicies", "list", GCPServers.json(["name": "projects/\(project)"])],
+            ["call", "monitoring", "v3", "projects.notificationChannels", "list", GCPServers.json(["name": "projects/\(project)"])],
+            ["call", "compute", "v1", "forwardingRules", "get", GCPServers.json(r.merging(["forwardingRule": "multi-cloud-maif-gcp"]) { $1 })],
         ])
         #expect(counts == [
             "networks": 1, "subnetworks": 1, "firewalls": 4, "instances": 3, "disks": 3, "instanceGroups": 3,
             "instanceTemplates": 1, "regionInstanceGroupManagers": 1, "regionAutoscalers": 1, "regionHealthChecks": 1,
-            "regionBackendServices": 1, "forwardingRules": 1, "alertPolicies": 2, "buckets": 1,
+            "regionBackendServices": 1, "forwardingRules": 1, "alertPolicies": 2, "notificationChannels": 3, "buckets": 1,
         ])
         let node = details[0]
         #expect((node["machineType"] as? String)?.hasSuffix("/machineTypes/c2-standard-16") == true)
         #expect((node["labels"] as? [String: String])?["maif-address"] == "gcp_instance_maif-gcp_gcp-node-3")
-        let script = ((node.at("metadata.items") as? [[String: Any]]) ?? []).first { $0["key"] as? String == "startup-script" }?["value"] as? String
-        #expect(script?.contains("cluster:\n  name: maif-gcp\n") == true, "the guide's cluster.yaml reaches the node")
+        // The shared VMBootstrap cloud-config as instance metadata `user-data`: cluster.yaml, the unit, the backup timers.
+        let items = (node.at("metadata.items") as? [[String: Any]]) ?? []
+        let userData = items.first { $0["key"] as? String == "user-data" }?["value"] as? String ?? ""
+        #expect(userData.hasPrefix("#cloud-config\n"), "\(userData.prefix(200))")
+        #expect(userData.contains("path: /etc/maif/cluster.yaml") && userData.contains("name: maif-gcp"), "the guide's cluster.yaml reaches the node")
+        #expect(userData.contains("path: /etc/systemd/system/maif.service") && userData.contains("--node-id gcp-node-3"))
+        #expect(userData.contains("path: /etc/systemd/system/maif-backup-full.timer") && userData.contains("maif-backup-transaction-log.timer"))
+        #expect(!items.contains { $0["key"] as? String == "startup-script" })
+        // Every alert policy notifies the channels of its severity: critical → oncall's e-mail, warning → the team's.
+        // The oncall webhook, named by reference (MAIF_ONCALL_WEBHOOK), is a webhook_tokenauth channel with its URL.
+        let channels = (details[7]["notificationChannels"] as? [[String: Any]]) ?? []
+        let channelByTarget = Dictionary(uniqueKeysWithValues: channels.compactMap { c -> (String, String)? in
+            guard let target = (c.at("labels.email_address") ?? c.at("labels.url")) as? String, let name = c["name"] as? String else { return nil }
+            return (target, name)
+        })
+        let webhook = "https://127.0.0.1:9/maif-oncall"
+        #expect(Set(channelByTarget.keys) == ["oncall@example.com", "maif-team@example.com", webhook], "\(channels)")
+        #expect(channels.first { $0.at("labels.url") != nil }?["type"] as? String == "webhook_tokenauth")
+        let policies = (details[6]["alertPolicies"] as? [[String: Any]]) ?? []
+        #expect(policies.count == 2)
+        for policy in policies {
+            let targets = (policy.at("userLabels.maif-severity") as? String) == "critical" ? ["oncall@example.com", webhook] : ["maif-team@example.com"]
+            #expect(Set(policy["notificationChannels"] as? [String] ?? []) == Set(targets.compactMap { channelByTarget[$0] }), "\(policy)")
+        }
+        // The webhook URL is a credential: it is in no state file and in no output of maifctl.
+        let stateFiles = FileManager.default.enumerator(atPath: run.work + "/state")?.compactMap { $0 as? String } ?? []
+        for file in stateFiles where file.hasSuffix(".json") {
+            let text = (try? String(contentsOfFile: run.work + "/state/" + file, encoding: .utf8)) ?? ""
+            #expect(!text.contains("maif-oncall"), "\(file) holds the webhook URL")
+        }
+        #expect(!apply.all.contains("maif-oncall"))
         #expect(details[1]["type"] as? String == "HTTPS")
         #expect(details[1]["checkIntervalSec"] as? Int == 30)
         #expect(details[1].at("httpsHealthCheck.requestPath") as? String == "/health")
@@ -127,6 +161,14 @@ extension GCPIntegration {
         #expect(details[4]["name"] as? String == "vpc-network")
         #expect(details[5].at("versioning.enabled") as? Bool == true)
         #expect(details[5]["location"] as? String == "ASIA-SOUTHEAST1")
+
+        // maifctl output: the balancer's address and each node's.
+        let output = try RunningProcess.run(try MaifctlBinary.locate(), ["output", "--stack", "multi-cloud", "--state", run.work + "/state", "--json"],
+                                            in: run.work, timeout: 60)
+        let endpoints = (try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])?["endpoints"] as? [String: String] ?? [:]
+        let address = details[8]["IPAddress"] as? String ?? "?"
+        #expect(endpoints["gcp.forwarding_rule.maif-gcp"] == "\(address):8080", "\(endpoints)")
+        #expect(endpoints["gcp.instance.maif-gcp.gcp-node-3"] == "multi-cloud-maif-gcp-gcp-node-3.us-central1-c.c.\(project).internal:8080", "\(endpoints)")
 
         // Converged: nothing to do.
         let noop = try run.maifctl("plan", run.stack("multi-cloud"), ["--target", "gcp", "--detailed-exitcode"])
@@ -194,7 +236,7 @@ extension GCPIntegration {
         #expect(try inventory(servers, project: "maif-multi-cloud") == [
             "networks": 1, "subnetworks": 1, "firewalls": 4, "instances": 3, "disks": 3, "instanceGroups": 3,
             "instanceTemplates": 1, "regionInstanceGroupManagers": 1, "regionAutoscalers": 1, "regionHealthChecks": 1,
-            "regionBackendServices": 1, "forwardingRules": 1, "alertPolicies": 2, "buckets": 1,
+            "regionBackendServices": 1, "forwardingRules": 1, "alertPolicies": 2, "notificationChannels": 3, "buckets": 1,
         ], "everything once: what the killed run made was adopted, not made again")
         #expect(try run.maifctl("plan", run.stack("multi-cloud"), ["--target", "gcp", "--detailed-exitcode"]).status == 0)
         try servers.expectNoViolations()

@@ -220,3 +220,24 @@ import Testing
         #expect(auth.detail.contains("(credentials: service account a@b from x)"))
     }
 }
+
+@Suite struct WebhookByReferenceTests {
+    func provider(_ environment: [String: String]) -> GCPProvider {
+        GCPProvider(client: GCPClient(settings: GCPSettings(project: "p", credentials: .success(.accessToken("t", origin: "x")))),
+                    stack: "s", environment: environment)
+    }
+
+    func request() -> PlanRequest {
+        PlanRequest(context: ResourceContext(stack: "s", address: ResourceAddress(provider: "gcp", kind: "notification_channel", name: "oncall.webhook-1")),
+                    prior: nil, desired: ["type": "webhook_tokenauth", "url_from": "env:MAIF_TEST_WEBHOOK"])
+    }
+
+    /// A webhook channel whose URL the stack names by reference fails at plan when the reference is empty, before
+    /// anything is created, without saying more than the reference.
+    @Test func anUnreadableReferenceFailsThePlan() async throws {
+        await #expect(throws: ProviderError.self) { _ = try await provider([:]).plan(request()) }
+        let planned = try await provider(["MAIF_TEST_WEBHOOK": "https://hooks.example.com/secret"]).plan(request())
+        #expect(planned.planned["url_from"] == "env:MAIF_TEST_WEBHOOK")
+        #expect(!planned.planned.values.contains { $0.canonicalJSON(indent: nil).contains("hooks.example.com") }, "the URL is not planned")
+    }
+}

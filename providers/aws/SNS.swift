@@ -43,21 +43,6 @@ struct SNS: Sendable {
     }
 }
 
-extension ReferenceText {
-    /// Reads `env:NAME` or `file:PATH` (a leading `~/` is the home directory); nil when absent.
-    static func read(_ text: String, environment: [String: String]) -> String? {
-        if text.hasPrefix("env:") { return environment[String(text.dropFirst(4))].flatMap { $0.isEmpty ? nil : $0 } }
-        if text.hasPrefix("file:") {
-            var path = String(text.dropFirst(5))
-            if path.hasPrefix("~/"), let home = environment["HOME"] { path = home + path.dropFirst(1) }
-            return (try? String(contentsOfFile: path, encoding: .utf8)).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        }
-        return nil
-    }
-}
-
-/// Reads the `env:NAME` / `file:PATH` texts of `endpoint_from`.
-enum ReferenceText {}
 
 struct SNSTopicResource: AWSProvider.Resource {
     let sns: SNS

@@ -22,6 +22,8 @@ struct ARMType: Sendable {
     var owner: Owner = .tags
     /// Attribute paths ARM accepts but does not give back (custom data, passwords): recorded as configured.
     var writeOnly: [String] = []
+    /// maifctl's own attributes, recorded as configured and never sent (`endpoint`, for `maifctl output`).
+    static let recordedOnly: Set<String> = ["endpoint"]
 
     static let network = "2024-05-01", compute = "2024-07-01", storage = "2023-05-01", resources = "2022-09-01"
     static let autoscale = "2022-10-01", metricAlerts = "2018-03-01", trafficManager = "2022-04-01"
@@ -42,12 +44,12 @@ struct ARMType: Sendable {
         ARMType(kind: "load_balancer", api: network, template: "\(rg)/Microsoft.Network/loadBalancers/{name}",
                 layout: .init(topLevel: ["location", "tags", "sku"], envelopes: [
                     "frontend_ip_configurations[]", "backend_address_pools[]", "probes[]", "load_balancing_rules[]",
-                ])),
+                ]), writeOnly: ["endpoint"]),
         ARMType(kind: "traffic_manager_profile", api: trafficManager, template: "\(rg)/Microsoft.Network/trafficmanagerprofiles/{name}",
                 layout: .init(envelopes: ["endpoints[]"])),
         ARMType(kind: "vm", api: compute, template: "\(rg)/Microsoft.Compute/virtualMachines/{name}",
                 layout: .init(topLevel: ["location", "tags", "zones"], envelopes: ["network_profile.network_interfaces[]"]),
-                writeOnly: ["os_profile.custom_data", "admin_password"]),
+                writeOnly: ["os_profile.custom_data", "admin_password", "endpoint"]),
         ARMType(kind: "vm_scale_set", api: compute, template: "\(rg)/Microsoft.Compute/virtualMachineScaleSets/{name}",
                 layout: .init(topLevel: ["location", "tags", "zones", "sku"], envelopes: [
                     "virtual_machine_profile.network_profile.network_interface_configurations[]",

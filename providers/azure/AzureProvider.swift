@@ -244,7 +244,8 @@ public struct AzureProvider: Provider {
     /// The request body: the attributes in ARM's form, and what each type adds.
     func body(_ type: ARMType, _ path: String, _ config: [String: AttributeValue], existing: [String: AttributeValue]?) async throws -> AttributeValue {
         let computed = schema.resources["azure.\(type.kind)"]?.computedAttributes ?? []
-        var attributes = config.filter { !computed.contains($0.key) && !type.pathAttributes.contains($0.key) && $0.value != .null }
+        var attributes = config.filter { !computed.contains($0.key) && !type.pathAttributes.contains($0.key) && $0.value != .null
+            && !ARMType.recordedOnly.contains($0.key) }
         switch type.kind {
         case "vm":
             attributes = Self.preparedOS(attributes, at: "os_profile")

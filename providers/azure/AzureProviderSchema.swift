@@ -95,6 +95,7 @@ enum AzureProviderSchema {
             "load_balancing_rules": .init(.list, description: "[{name, protocol, frontend_port, backend_port, frontend_ip_configuration_name, backend_address_pool_name, probe_name, idle_timeout_in_minutes, enable_floating_ip, load_distribution, disable_outbound_snat}]; the *_name keys name this balancer's own parts (ARM's {id} references)"),
             "tags": tags,
             "id": id,
+            "endpoint": .init(.string, description: "dns name:port clients use; recorded for `maifctl output`, never sent to ARM"),
         ]),
         type("traffic_manager_profile", "A Traffic Manager profile with its endpoints (PUT Microsoft.Network/trafficmanagerprofiles): DNS-based geo routing.", [
             "name": name("1-63 letters, digits, '-' and '.'"),
@@ -128,6 +129,7 @@ enum AzureProviderSchema {
             "tags": tags,
             "id": id,
             "vm_id": .init(.string, computed: true, description: "the VM's unique id (properties.vmId)"),
+            "endpoint": .init(.string, description: "private address:port the node serves on; recorded for `maifctl output`, never sent to ARM"),
         ]),
         type("vm_scale_set", "A virtual machine scale set (PUT Microsoft.Compute/virtualMachineScaleSets): the nodes auto-scaling adds. Its capacity belongs to its autoscale setting once created: a capacity ARM reports otherwise is not drift.", [
             "name": name("1-64 letters, digits, '-' and '.'"),

@@ -287,6 +287,8 @@ enum ComputeKinds {
         attributes: { json, generic, _, _ in
             var a = generic
             a["ip_address"] = json["IPAddress"] ?? .null
+            let port = json["ports"]?.listValue?.first?.interpolationText ?? json["portRange"]?.stringValue?.split(separator: "-").first.map(String.init)
+            a["endpoint"] = json["IPAddress"]?.stringValue.map { ip -> AttributeValue in .string(port.map { "\(ip):\($0)" } ?? ip) } ?? .null
             a["fingerprint"] = nil
             return a
         })

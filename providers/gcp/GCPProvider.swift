@@ -9,6 +9,8 @@ import ProviderKit
 public struct GCPProvider: Provider {
     public let client: GCPClient
     let stack: String
+    /// Where `url_from` references are read (a webhook URL that is a credential).
+    var environment: [String: String] = [:]
     public static let settings = GCPSettings.schema
 
     /// Throws when a credential the stack names by reference cannot be read or parsed, so a plan fails before anything
@@ -18,12 +20,13 @@ public struct GCPProvider: Provider {
         if settings.section.isEmpty { settings.section = "clouds.gcp" }
         let resolved = try GCPSettings.resolve(settings, environment: configuration.environment,
                                                workingDirectory: configuration.workingDirectory)
-        self.init(client: GCPClient(settings: resolved), stack: configuration.stack)
+        self.init(client: GCPClient(settings: resolved), stack: configuration.stack, environment: configuration.environment)
     }
 
-    public init(client: GCPClient, stack: String) {
+    public init(client: GCPClient, stack: String, environment: [String: String] = [:]) {
         self.client = client
         self.stack = stack
+        self.environment = environment
     }
 
     public var schema: ProviderSchema { GCPProviderSchema.provider }
@@ -50,6 +53,10 @@ public struct GCPProvider: Provider {
     public func plan(_ request: PlanRequest) async throws -> PlanResponse {
         var request = request
         request.desired = PlanForm.desired(request.context.address.kind, request.desired, project: client.settings.project)
+        if let source = request.desired["url_from"]?.stringValue, ReferenceText.read(source, environment: environment) == nil {
+            // A webhook the stack names by reference must be readable before anything is created.
+            throw ProviderError(address: request.context.address, call: "plan", message: "url_from \(source) is not set or cannot be read")
+        }
         return defaultPlan(request)
     }
 
@@ -70,6 +77,7 @@ public struct GCPProvider: Provider {
         case "dns_managed_zone": return ManagedZoneResource(client: client)
         case "dns_record_set": return RecordSetResource(client: client)
         case "alert_policy": return AlertPolicyResource(client: client)
+        case "notification_channel": return AlertPolicyResource.notificationChannel(client: client, environment: environment)
         default:
             throw ProviderError(address: context.address, call: "apply", message: "the gcp provider does not manage \(context.address.type)")
         }

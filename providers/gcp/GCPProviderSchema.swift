@@ -96,6 +96,7 @@ enum GCPProviderSchema {
             "deletion_protection": .init(.bool, description: "refuse deletes (setDeletionProtection, in place)"),
             "id": id, "self_link": selfLink,
             "network_ip": .init(.string, computed: true, description: "the first interface's internal IPv4 address"),
+            "endpoint": .init(.string, description: "address:port of what the instance serves; recorded for `maifctl output`, not sent"),
         ]),
     ]
 
@@ -182,6 +183,7 @@ enum GCPProviderSchema {
             "labels": labels,
             "id": id, "self_link": selfLink,
             "ip_address": .init(.string, computed: true, description: "the address GCP assigned (the API's IPAddress)"),
+            "endpoint": .init(.string, computed: true, description: "ip_address:first port, where clients reach the balancer; recorded for `maifctl output`"),
         ]),
     ]
 
@@ -223,6 +225,17 @@ enum GCPProviderSchema {
             "severity": .init(.string, description: "CRITICAL, ERROR or WARNING"),
             "notification_channels": .init(.list, description: "notification channel names (projects/P/notificationChannels/ID)"),
             "name": .init(.string, computed: true, description: "projects/P/alertPolicies/ID, chosen by Monitoring"),
+        ]),
+        type("notification_channel", "A Cloud Monitoring notification channel (projects.notificationChannels.create): where the alert policies that name it send their incidents. Monitoring names it; the owner is in user_labels.", [
+            "project": project,
+            "type": .init(.string, required: true, forceNew: true, description: "email or webhook_tokenauth"),
+            "display_name": .init(.string, description: "what the console shows"),
+            "description": .optionalString,
+            "labels": .init(.map, description: "the channel's settings: {email_address} for email, {url} for webhook_tokenauth"),
+            "url_from": .init(.string, description: "env:NAME or file:PATH holding labels.url (a webhook URL that is a credential): read at plan and at each write, sent as labels.url, never stored"),
+            "user_labels": .init(.map, description: "labels; maif-stack and maif-address name the owner"),
+            "enabled": .optionalBool,
+            "name": .init(.string, computed: true, description: "projects/P/notificationChannels/ID, chosen by Monitoring: what alert policies name"),
         ]),
     ]
 

@@ -35,9 +35,7 @@ extension AWSClusterExpansion {
     /// What the Auto Scaling group launches: a node whose id is its host name (systemd's `%H`, unique per instance),
     /// with the named nodes' cluster.yaml.
     func scaledUserData() -> String {
-        let largest = cluster.nodes.max { ($0.resources.cpu ?? 0, $0.resources.memory?.bytes ?? 0) < ($1.resources.cpu ?? 0, $1.resources.memory?.bytes ?? 0) }
-        let node = Node(id: "%H", port: ports[0], role: cluster.nodes.contains { $0.role == .secondary } ? .secondary : (largest?.role ?? .secondary),
-                        resources: largest?.resources ?? NodeResources())
+        let node = VMBootstrap.scaledNode(of: cluster, port: ports[0])
         return withAgent(VMBootstrap.NodeConfig(stack: stack, cluster: cluster, node: node, clusterYAML: clusterYAML,
                                                 managedBy: launchTemplate.description)).cloudConfig()
     }

@@ -31,7 +31,7 @@ extension AzureClusterExpansion {
         // Azure probes every 5 seconds at least; one count of consecutive answers takes a node out and puts it back.
         let interval = Int64(max(5, lb.healthCheckInterval.seconds.rounded(.up)))
         let threshold = Int64(max(1, lb.failureThreshold))
-        out.resources.append(resource(balancer, [
+        var balancerConfig: [String: AttributeValue] = [
             "name": .string("\(base)-lb"),
             "sku": .map(["name": "Standard", "tier": "Regional"]),
             "frontend_ip_configurations": .list([.map(frontend)]),
@@ -58,7 +58,10 @@ extension AzureClusterExpansion {
                 "load_distribution": "Default",
                 "disable_outbound_snat": false,
             ])]),
-        ], origin: origin))
+        ]
+        // Where clients reach the cluster, for `maifctl output` (the provider records it, ARM never sees it).
+        if internetFacing { balancerConfig["endpoint"] = .string("${\(balancerIP).fqdn}:\(ports[0])") }
+        out.resources.append(resource(balancer, balancerConfig, origin: origin))
 
         guard let section = stack.loadBalancing else { return out }
         if section.recoveryThreshold != section.failureThreshold {
@@ -71,7 +74,7 @@ extension AzureClusterExpansion {
         if !weighted.isEmpty {
             out.diagnostics.append(.warning("azure-lb-weights",
                 "Azure Load Balancer has no per-node weight; \(weighted.map(\.id).joined(separator: ", ")) of cluster '\(cluster.name)' get\(weighted.count == 1 ? "s" : "") an equal share",
-                hint: "the weights stay in each node's node.yaml for MAIF's own routing",
+                hint: "the weights stay in cluster.yaml for MAIF's own routing",
                 at: weighted.compactMap { section.weightLocations[$0.id] }.first ?? stack.location(of: "load_balancing.weights") ?? section.location))
         }
         if section.strategy != .roundRobin {

@@ -1,6 +1,6 @@
 /// Expansion onto the `azure` provider's resource types. A VM cluster becomes a resource group, a virtual network with
-/// one subnet, a network security group, one network interface and one Ubuntu VM (managed OS and data disks, cloud-init
-/// custom data that writes the guide's cluster.yaml and runs MAIF) per node, a Standard load balancer with the health
+/// one subnet, a network security group, one network interface and one Ubuntu VM (managed OS and data disks, custom data
+/// that is the shared VMBootstrap cloud-config: cluster.yaml, TLS settings, the node's unit, the backup timers) per node, a Standard load balancer with the health
 /// probe of `load_balancing` (AzureExpansion+Balancing), a scale set and its autoscale setting for `autoscaling`
 /// (+Scaling) and a metric alert per alert rule (+Monitoring). `geo_routing` over Azure clusters becomes a Traffic
 /// Manager profile (+Routing); an `azure_blob` backup target a storage account and a blob container (+Storage).
@@ -23,7 +23,6 @@ enum AzureExpansion {
         "publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts-gen2", "version": "latest",
     ])
     static let adminUsername = "maif"
-    static let defaultContainerImage = "maif/maif-enterprise:latest"
     /// The guide's per-node volume (1Ti) when neither the node nor vertical scaling gives a size.
     static let defaultDiskGiB: Int64 = 1024
 
@@ -178,7 +177,8 @@ struct AzureClusterExpansion {
         out += nodes()
         out += scaleSet()
         out += alerts()
-        out.diagnostics += VMBootstrap.notRunYet(cluster, in: stack, prefix: "azure", platform: "Azure")
+        out.diagnostics += VMBootstrap.alertsNotifyNobody(cluster, in: stack, prefix: "azure", platform: "Azure",
+                                                          why: "its metric alerts have no action group (the ARM stand-in has no Microsoft.Insights/actionGroups spec to check one against)")
         if stack.clouds["azure"]?["admin_ssh_public_key"] == nil {
             out.diagnostics.append(.warning("azure-vm-admin-key-missing",
                 "Azure refuses a Linux VM without an SSH key or a password; the VMs of cluster '\(cluster.name)' get neither",
@@ -338,6 +338,9 @@ struct AzureClusterExpansion {
                     "network_interfaces": .list([.map(["id": ref(nic(node), "id"), "primary": true, "delete_option": "Detach"])]),
                 ]),
                 "tags": .map(["maif-cluster": .string(cluster.name), "maif-node": .string(node.id), "maif-role": .string(node.role.rawValue)]),
+                // The node's private address and port, for `maifctl output` (recorded by the provider, never sent).
+                "endpoint": .string(node.host.flatMap { Networks.ipv4($0) == nil ? nil : $0 }.map { "\($0):\(node.port)" }
+                                    ?? "${\(nic(node)).private_ip_address}:\(node.port)"),
             ]
             if let zone = node.zone, ["1", "2", "3"].contains(zone) { config["zones"] = .list([.string(zone)]) }
             out.resources.append(resource(vm(node), config, origin: node.location))

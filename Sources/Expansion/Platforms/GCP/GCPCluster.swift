@@ -170,12 +170,15 @@ struct GCPCluster {
                 "disks": .list([bootDisk(diskType: diskType, sizeGiB: GCPExpansion.diskGiB(node, stack))]),
                 "network_interfaces": .list([.map(interface)]),
                 "metadata": .map([
-                    "startup-script": .string(GCPExpansion.startupScript(stack: stack, cluster: hosted, node: node, address: a, clusterYAML: clusterYAML)),
+                    // Container-Optimized OS runs the cloud-config of `user-data` at boot (write_files, runcmd).
+                    "user-data": .string(VMBootstrap.NodeConfig(stack: stack, cluster: hosted, node: node, clusterYAML: clusterYAML,
+                                                                managedBy: a.description).cloudConfig()),
                     "maif-stack": .string(stack.meta.name),
                     "maif-address": .string(a.description),
                 ]),
                 "network_tags": .list([.string(base)]),
                 "labels": labels(a),
+                "endpoint": .string("\(node.host ?? GCPExpansion.resourceName(base, node.id)):\(node.port)"),
             ], origin: node.location))
         }
         return out

@@ -83,7 +83,7 @@ extension GCPCluster {
     func balancingWarnings() -> [Diagnostic] {
         FlowHashBalancerWarnings(prefix: "gcp", noWeights: "GCP's passthrough network load balancer has no per-instance weights",
                                  balancer: "GCP's passthrough network load balancer, which spreads connections by a hash of each connection",
-                                 weightsHint: "the weights still reach each node's node.yaml; drop them for GCP clusters to silence this")
+                                 weightsHint: "the weights still reach cluster.yaml; drop them for GCP clusters to silence this")
             .diagnostics(cluster: cluster, in: stack)
     }
 }

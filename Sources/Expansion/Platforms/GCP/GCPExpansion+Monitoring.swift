@@ -4,7 +4,7 @@
 /// `cpu_utilization > 90` for 5m → a threshold on compute.googleapis.com/instance/cpu/utilization (a fraction: 0.9)
 /// for 300 s; memory and disk metrics are the Ops Agent's percentages; other metrics are MAIF's own custom metrics
 /// (custom.googleapis.com/maif/<name>, labelled by cluster); `node_status == 'down'` is an absence of the instances'
-/// uptime metric. Monitoring needs an absence to last at least 120 s: a shorter rule gets 120 s and a warning.
+/// uptime metric. Each policy notifies the channels of its severity's recipients (+Notifications). Monitoring needs an absence to last at least 120 s: a shorter rule gets 120 s and a warning.
 
 import ProviderKit
 import StackModel
@@ -62,6 +62,7 @@ extension GCPCluster {
                 "severity": .string(Self.severity(rule.severity)),
                 "enabled": true,
                 "user_labels": .map(labels),
+                "notification_channels": channelNames(rule.severity),
             ], origin: rule.location))
         }
         return out
