@@ -83,6 +83,17 @@ final class RawResourcesSectionTests: XCTestCase {
         }
     }
 
+    func testNearMissesOfTheSecretShapesAreKept() throws {
+        // A public key, a key-shaped prefix of the wrong length, words that only resemble the secret ones.
+        let stack = try loadStack(minimalHeader + """
+            resources:
+              - {type: local.file, name: f, properties: {pem: "-----BEGIN PUBLIC KEY-----", note: AKIAIOSFODNN7, passage: p, tok: t, PRIVATE: KEY}}
+            """)
+        XCTAssertEqual(stack.resources[0].properties["pem"], .string("-----BEGIN PUBLIC KEY-----"))
+        XCTAssertEqual(stack.resources[0].properties["note"], .string("AKIAIOSFODNN7"))
+        XCTAssertEqual(stack.resources[0].properties.count, 5)
+    }
+
     func testSecretNamedPropertiesMayReferenceVariablesOrTheEnvironment() throws {
         let stack = try loadStack("""
             stack: {name: s, variables: {db_pass: {default: x}}}

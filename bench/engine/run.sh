@@ -11,6 +11,10 @@
 # prints a markdown table; exits non-zero if any check failed.
 # MAIFCTL=/path/to/maifctl skips the build and times that binary instead;
 # KEEP_TMP=1 keeps the temporary directories.
+# The state directories go on tmpfs (/dev/shm) when there is one, BENCH_DIR=DIR puts them elsewhere. On ext4 without
+# a journal, creating 10,000 files within about half a minute of deleting as many (the previous run's destroy and
+# clean-up) makes the kernel walk its recently-deleted inodes on every create (ext4 `recently_deleted`): seconds of
+# system time that depend on what ran before, not on maifctl (bench/README.md, "Issue 11: before and after").
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,6 +25,12 @@ sizes=("$@")
 source "$repo/bench/lib.sh"
 bench_need_gnu_time
 bench_maifctl "$repo"
+
+bench_dir="${BENCH_DIR:-}"
+if [ -z "$bench_dir" ]; then
+    if [ -d /dev/shm ] && [ -w /dev/shm ]; then bench_dir=/dev/shm; else bench_dir="${TMPDIR:-/tmp}"; fi
+fi
+echo "state directories under $bench_dir" >&2
 
 failures=0
 rows=()
@@ -57,7 +67,7 @@ check_state() {
 }
 
 for n in "${sizes[@]}"; do
-    work="$(mktemp -d "${TMPDIR:-/tmp}/maif-bench-$n.XXXXXX")"
+    work="$(mktemp -d "$bench_dir/maif-bench-$n.XXXXXX")"
     python3 "$here/gen_stack.py" "$n" >"$work/stack.yaml"
     python3 "$here/gen_stack.py" "$n" --change-percent 1 >"$work/stack-changed.yaml"
     changed="$(grep -c 'v: "2"' "$work/stack-changed.yaml" || true)"
