@@ -185,6 +185,23 @@ extension AWSIntegration {
         #expect(ours == 1, "the backup key of us-east-1 was made, and its deletion scheduled")
     }
 
+    /// An instance the Auto Scaling group launches: the agent's own DescribeTags call (the instance, key
+    /// aws:autoscaling:groupName) answers the group's name, the AutoScalingGroupName the memory scaling alarm queries.
+    func checkScaledNodesGroupNameReachesTheAlarm(_ run: StackRun) throws {
+        _ = try run.aws(["autoscaling", "set-desired-capacity", "--auto-scaling-group-name", "production-cluster", "--desired-capacity", "1"])
+        defer { _ = try? run.aws(["autoscaling", "set-desired-capacity", "--auto-scaling-group-name", "production-cluster", "--desired-capacity", "0"]) }
+        let group = (try run.aws(["autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", "production-cluster"])["AutoScalingGroups"]
+            as? [[String: Any]])?.first
+        let scaled = try #require((group?["Instances"] as? [[String: Any]])?.first?["InstanceId"] as? String, "\(group ?? [:])")
+        let tags = try run.aws(["ec2", "describe-tags", "--filters", "Name=resource-type,Values=instance", "Name=resource-id,Values=\(scaled)",
+                                "Name=key,Values=aws:autoscaling:groupName"])["Tags"] as? [[String: Any]] ?? []
+        let groupName = try #require(tags.first?["Value"] as? String, "\(tags)")
+        let alarm = (try run.aws(["cloudwatch", "describe-alarms", "--alarm-names", "production-cluster-scaling-memory_scaling"])["MetricAlarms"] as? [[String: Any]])?.first
+        let queried = (alarm?["Metrics"] as? [[String: Any]] ?? []).compactMap { (($0["MetricStat"] as? [String: Any])?["Metric"] as? [String: Any])?["Dimensions"] as? [[String: Any]] }
+            .flatMap { $0 }.filter { $0["Name"] as? String == "AutoScalingGroupName" }.compactMap { $0["Value"] as? String }
+        #expect(queried == [groupName], "the memory scaling alarm queries \(queried); the scaled node's agent appends \(groupName)")
+    }
+
     /// Issue 12's proof, read with the AWS CLI: each instance at its stack host, carrying a cloud-config that cloud-init
     /// accepts and that writes the node's own cluster.yaml and unit; an instance profile allowing exactly the backup
     /// buckets; SNS topics with the stack's subscriptions, every alert alarm pointing at them; S3 replication.
@@ -236,11 +253,16 @@ extension AWSIntegration {
         let primaryKey = ((try run.aws(["s3api", "get-bucket-encryption", "--bucket", "maif-backups-primary"])["ServerSideEncryptionConfiguration"]
             as? [String: Any])?["Rules"] as? [[String: Any]])?.first.flatMap { ($0["ApplyServerSideEncryptionByDefault"] as? [String: Any])?["KMSMasterKeyID"] as? String }
         #expect(primaryKey != nil && keyResources.contains(primaryKey!), "the policy names the primary bucket's key: \(keyResources), \(primaryKey ?? "none")")
-        // The agent's one permission: PutMetricData, into CWAgent only.
+        // The agent's two permissions: PutMetricData, into CWAgent only; DescribeTags (no resource-level scoping), by
+        // which it resolves ${aws:AutoScalingGroupName} and without which it publishes nothing.
         let agentPolicy = try run.aws(["iam", "get-role-policy", "--role-name", role, "--policy-name", "maif-agent-metrics"])["PolicyDocument"] as? [String: Any]
-        let agentStatements = agentPolicy?["Statement"] as? [[String: Any]] ?? []
-        #expect(agentStatements.count == 1 && agentStatements.first?["Action"] as? [String] == ["cloudwatch:PutMetricData"], "\(agentStatements)")
-        #expect(((agentStatements.first?["Condition"] as? [String: Any])?["StringEquals"] as? [String: String])?["cloudwatch:namespace"] == "CWAgent")
+        let agentStatements = Dictionary(uniqueKeysWithValues: (agentPolicy?["Statement"] as? [[String: Any]] ?? []).map { ($0["Sid"] as? String ?? "", $0) })
+        #expect(Set(agentStatements.keys) == ["PublishAgentMetrics", "ReadGroupNameTag"], "\(agentStatements)")
+        #expect(agentStatements["PublishAgentMetrics"]?["Action"] as? [String] == ["cloudwatch:PutMetricData"], "\(agentStatements)")
+        #expect(((agentStatements["PublishAgentMetrics"]?["Condition"] as? [String: Any])?["StringEquals"] as? [String: String])?["cloudwatch:namespace"] == "CWAgent")
+        #expect(agentStatements["ReadGroupNameTag"]?["Action"] as? [String] == ["ec2:DescribeTags"], "\(agentStatements)")
+        #expect(agentStatements["ReadGroupNameTag"]?["Resource"] as? [String] == ["*"] && agentStatements["ReadGroupNameTag"]?["Condition"] == nil, "\(agentStatements)")
+        try checkScaledNodesGroupNameReachesTheAlarm(run)
 
         try checkProductionAuditTrail(run, key: primaryKey ?? "")
 

@@ -274,6 +274,59 @@ final class AWSExpansionTests: XCTestCase {
         XCTAssertEqual(memory["target_tracking_configuration"]?.mapValue?["target_value"], .double(80))
     }
 
+    /// The agent's `maif-agent.json`, as a node's cloud-config writes it.
+    static func agentConfig(_ userData: String) throws -> [String: Any] {
+        let lines = userData.components(separatedBy: "\n")
+        let path = try XCTUnwrap(lines.firstIndex(of: "  - path: /opt/aws/amazon-cloudwatch-agent/etc/maif-agent.json"), "no agent configuration in \(userData)")
+        let content = try XCTUnwrap(lines[path...].firstIndex(of: "    content: |"))
+        let text = lines[(content + 1)...].prefix { $0.hasPrefix("      ") }.map { $0.dropFirst(6) }.joined(separator: "\n")
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], text)
+    }
+
+    /// Every CWAgent metric an alarm or a scaling policy queries is a dimension set the agent rolls up to: the named
+    /// instances by InstanceId, the group by AutoScalingGroupName; and the agent may read the group name it appends.
+    func testTheCloudWatchAgentPublishesWhatTheAlarmsAndScalingPoliciesQuery() throws {
+        let production = Self.resources(try Self.load("stacks/production.yaml"))
+        for address in ["aws.launch_template.production-cluster", "aws.instance.production-cluster.node-1"] {
+            let metrics = try XCTUnwrap(Self.agentConfig(try XCTUnwrap(resource(production, address)["user_data"]?.stringValue))["metrics"] as? [String: Any])
+            XCTAssertEqual(metrics["namespace"] as? String, "CWAgent")
+            XCTAssertEqual(metrics["append_dimensions"] as? [String: String], ["InstanceId": "${aws:InstanceId}", "AutoScalingGroupName": "${aws:AutoScalingGroupName}"], address)
+            XCTAssertEqual(metrics["aggregation_dimensions"] as? [[String]], [["InstanceId"], ["AutoScalingGroupName"]], address)
+        }
+        var queried: [String: Set<String>] = [:]
+        for (address, config) in production {
+            let queries = config["metrics"]?.listValue
+                ?? config["target_tracking_configuration"]?.mapValue?["customized_metric_specification"]?.mapValue?["metrics"]?.listValue ?? []
+            for query in queries.compactMap(\.mapValue) {
+                guard let metric = query["metric_stat"]?.mapValue?["metric"]?.mapValue, metric["namespace"] == "CWAgent" else { continue }
+                let dimensions = try XCTUnwrap(metric["dimensions"]?.mapValue)
+                switch Array(dimensions.keys) {
+                case ["InstanceId"]:
+                    XCTAssertTrue(dimensions["InstanceId"]?.stringValue?.hasPrefix("${aws.instance.production-cluster.") == true, "\(address): \(dimensions)")
+                case ["AutoScalingGroupName"]:
+                    XCTAssertEqual(dimensions["AutoScalingGroupName"], "${aws.autoscaling_group.production-cluster.auto_scaling_group_name}", address)
+                default:
+                    XCTFail("\(address) queries \(dimensions.keys.sorted()), which the agent does not publish")
+                }
+                queried[address, default: []].insert(dimensions.keys.sorted().joined())
+            }
+        }
+        // The memory scaling policy's alarm and the memory target, each over the three named nodes and the group.
+        XCTAssertEqual(queried, ["aws.cloudwatch_alarm.production-cluster.scaling.memory_scaling": ["InstanceId", "AutoScalingGroupName"],
+                                 "aws.autoscaling_policy.production-cluster.target_memory_utilization": ["InstanceId", "AutoScalingGroupName"]])
+
+        let policy = try XCTUnwrap(resource(production, "aws.iam_role_policy.production-cluster.metrics")["policy"]?.stringValue)
+        let statements = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(policy.utf8)) as? [String: Any])?["Statement"] as? [[String: Any]])
+        let bySid = Dictionary(uniqueKeysWithValues: statements.map { ($0["Sid"] as? String ?? "", $0) })
+        XCTAssertEqual(Set(bySid.keys), ["PublishAgentMetrics", "ReadGroupNameTag"])
+        XCTAssertEqual(bySid["PublishAgentMetrics"]?["Action"] as? [String], ["cloudwatch:PutMetricData"])
+        XCTAssertEqual((bySid["PublishAgentMetrics"]?["Condition"] as? [String: [String: String]])?["StringEquals"], ["cloudwatch:namespace": "CWAgent"])
+        // Without it the agent cannot resolve ${aws:AutoScalingGroupName}; DescribeTags takes no resource but "*".
+        XCTAssertEqual(bySid["ReadGroupNameTag"]?["Action"] as? [String], ["ec2:DescribeTags"])
+        XCTAssertEqual(bySid["ReadGroupNameTag"]?["Resource"] as? [String], ["*"])
+        XCTAssertNil(bySid["ReadGroupNameTag"]?["Condition"])
+    }
+
     // MARK: Alarms
 
     func testOneAlarmPerAlertRule() throws {

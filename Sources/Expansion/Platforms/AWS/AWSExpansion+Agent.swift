@@ -1,8 +1,8 @@
 /// The CloudWatch agent on an AWS node, when something of the stack watches memory or disk (CWAgent metrics):
 /// installed from the distribution (Amazon Linux) or Amazon's package, started with a configuration that publishes
 /// `mem_used_percent` and `disk_used_percent` (of /) every minute under `CWAgent`, with the `InstanceId` and
-/// `AutoScalingGroupName` dimensions the alarms and scaling policies query; and the one permission it needs,
-/// `cloudwatch:PutMetricData` into that namespace only.
+/// `AutoScalingGroupName` dimensions the alarms and scaling policies query; and the two permissions it needs:
+/// `cloudwatch:PutMetricData` into that namespace only, and `ec2:DescribeTags`, by which it reads the group name.
 
 import ProviderKit
 import StackModel
@@ -50,16 +50,23 @@ extension AWSClusterExpansion {
 
     var metricsPolicy: ResourceAddress { address("iam_role_policy", "metrics") }
 
-    /// `cloudwatch:PutMetricData` (which takes no resource) into CWAgent only.
+    /// `cloudwatch:PutMetricData` (which takes no resource) into CWAgent only; and `ec2:DescribeTags`, as in
+    /// AWS's CloudWatchAgentServerPolicy.
     func agentPolicy(origin: SourceLocation?) -> [DesiredResource] {
         guard usesAgentMetrics else { return [] }
         return [DesiredResource(address: metricsPolicy, config: [
             "role": ref(nodesRole, "name"),
             "name": "maif-agent-metrics",
-            "policy": .string(AWSExpansion.policy([.map([
-                "Sid": "PublishAgentMetrics", "Effect": "Allow", "Action": .list(["cloudwatch:PutMetricData"]), "Resource": .list(["*"]),
-                "Condition": .map(["StringEquals": .map(["cloudwatch:namespace": "CWAgent"])]),
-            ])])),
+            "policy": .string(AWSExpansion.policy([
+                .map([
+                    "Sid": "PublishAgentMetrics", "Effect": "Allow", "Action": .list(["cloudwatch:PutMetricData"]), "Resource": .list(["*"]),
+                    "Condition": .map(["StringEquals": .map(["cloudwatch:namespace": "CWAgent"])]),
+                ]),
+                // `${aws:AutoScalingGroupName}` is the instance's `aws:autoscaling:groupName` tag, which the agent reads
+                // with DescribeTags only (not from instance metadata, even with instance_metadata_tags on); and it holds
+                // back every metric until that call succeeds. DescribeTags has no resource-level permissions, so "*".
+                .map(["Sid": "ReadGroupNameTag", "Effect": "Allow", "Action": .list(["ec2:DescribeTags"]), "Resource": .list(["*"])]),
+            ])),
         ], origin: origin)]
     }
 }
