@@ -9,6 +9,7 @@
 #   validate-manifests.sh cloud-config-write FILE ROOT   cloud-init's own write_files module run on FILE, every path under ROOT
 #   validate-manifests.sh rules FILE       promtool check rules FILE (Debian's prometheus)
 #   validate-manifests.sh alertmanager FILE   amtool check-config FILE (Debian's prometheus-alertmanager)
+#   validate-manifests.sh alertmanager-route FILE LABEL=VALUE...   the receivers amtool routes an alert with those labels to
 #   validate-manifests.sh checkov FILE     checkov --framework kubernetes on FILE, offline, its report as JSON
 #                                          (checkov lives in its own .venv-checkov: its dependencies are many)
 set -euo pipefail
@@ -114,8 +115,13 @@ PY
     have_alerting || { echo "amtool is not installed; $INSTALL_HINT" >&2; exit 127; }
     exec /usr/bin/amtool check-config "$2"
     ;;
+  alertmanager-route)
+    have_alerting || { echo "amtool is not installed; $INSTALL_HINT" >&2; exit 127; }
+    file="$2"; shift 2
+    exec /usr/bin/amtool config routes test --config.file="$file" "$@"
+    ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

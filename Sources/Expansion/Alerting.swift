@@ -16,6 +16,8 @@ enum Alerting {
     }
 
     static let rulesFile = "maif-rules.yml"
+    /// The files' directory inside a node's /etc/maif (on premises, and on the first VM of an Azure cluster).
+    static let directoryName = "alerting"
     static let alertmanagerFile = "alertmanager.yml"
     static let unroutedReceiver = "maif-unrouted"
 

@@ -199,14 +199,13 @@ extension VMBootstrap {
                     resources: largest?.resources ?? NodeResources())
     }
 
-    /// What a VM cloud does not do yet with the alerts of a cluster (Azure: its metric alerts have no action group, the
-    /// test servers having no Microsoft.Insights/actionGroups spec to check one against): a plan warning, `<prefix>-…`,
-    /// so nobody believes a notification takes effect there.
-    static func alertsNotifyNobody(_ cluster: Cluster, in stack: Stack, prefix: String, platform: String, why: String) -> [Diagnostic] {
-        guard let monitoring = stack.monitoring, monitoring.alertingEnabled, !monitoring.alertRules.isEmpty, !monitoring.notifications.isEmpty else { return [] }
-        return [.warning("\(prefix)-alerts-notify-nobody",
-                         "the alerts of \(platform) cluster '\(cluster.name)' are not sent to monitoring.notifications: \(why)",
-                         hint: "add the notification targets by hand, or watch the \(platform) console, until maifctl wires them",
-                         at: stack.location(of: "monitoring.notifications") ?? monitoring.location)]
+    // MARK: Alerting on the first node
+
+    /// The alert rules and the Alertmanager route of a cluster on a VM cloud without a cloud alarm service that notifies
+    /// (Azure: its metric alerts have no action group): the same files the on-prem provider writes on a cluster's first
+    /// host (Alerting), as files of the first node's cloud-config, for the Prometheus and Alertmanager that load them there.
+    static func alertingFiles(_ files: Alerting.Files) -> [(path: String, mode: String, content: String)] {
+        let directory = NodeUnit.configDirectory + "/" + Alerting.directoryName
+        return [(directory + "/" + Alerting.rulesFile, "0644", files.rules), (directory + "/" + Alerting.alertmanagerFile, "0644", files.alertmanager)]
     }
 }

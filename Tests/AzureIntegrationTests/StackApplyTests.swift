@@ -33,11 +33,14 @@ struct AzureStackRun {
 
     var overlay: String { work + "/standin.yaml" }
 
+    /// The oncall webhook the stack names by reference (`{env: MAIF_ONCALL_WEBHOOK}`): a secret, to be found nowhere.
+    static let webhook = "https://127.0.0.1:9/maif-oncall-secret-token"
+
     /// `maifctl VERB FILES… --target azure --state WORK/state`, with the client secret where the stack says it is.
     func maifctl(_ verb: String, _ files: [String] = ["\(StandIn.repository)/stacks/multi-cloud.yaml"], _ extra: [String] = []) throws -> ProcessOutput {
         try RunningProcess.run(try MaifctlBinary.locate(), [verb] + files + [overlay, "--target", "azure", "--state", work + "/state", "--no-color"] + extra,
                                environment: ["AZURE_CLIENT_SECRET": standIn.secret, "HOME": work, "AZURE_CLIENT_ID": "", "AZURE_TENANT_ID": "",
-                                             "AZURE_CLIENT_CERTIFICATE_PATH": "", "ARM_ENDPOINT": ""],
+                                             "AZURE_CLIENT_CERTIFICATE_PATH": "", "ARM_ENDPOINT": "", "MAIF_ONCALL_WEBHOOK": Self.webhook],
                                in: work, timeout: 300)
     }
 
@@ -45,7 +48,7 @@ struct AzureStackRun {
     func start(_ verb: String, _ files: [String], _ extra: [String] = []) throws -> RunningProcess {
         try RunningProcess(try MaifctlBinary.locate(), [verb] + files + [overlay, "--target", "azure", "--state", work + "/state", "--no-color"] + extra,
                            environment: ["AZURE_CLIENT_SECRET": standIn.secret, "HOME": work, "AZURE_CLIENT_ID": "", "AZURE_TENANT_ID": "",
-                                         "AZURE_CLIENT_CERTIFICATE_PATH": "", "ARM_ENDPOINT": ""],
+                                         "AZURE_CLIENT_CERTIFICATE_PATH": "", "ARM_ENDPOINT": "", "MAIF_ONCALL_WEBHOOK": Self.webhook],
                            in: work)
     }
 
@@ -109,7 +112,25 @@ extension AzureIntegration {
             #expect(custom.contains("path: /etc/maif/cluster.yaml") && custom.contains("name: maif-azure"))
             #expect(custom.contains("path: /etc/systemd/system/maif.service") && custom.contains("--node-id \(node) "))
             #expect(custom.contains("path: /etc/systemd/system/maif-backup-full.timer") && custom.contains("maif-backup-transaction-log.timer"))
+            // The metric alerts have no action group: the first node carries the alert rules and the Alertmanager
+            // route, each notification the receiver of its severities; the webhook by reference is not written.
+            #expect(custom.contains("path: /etc/maif/alerting/maif-rules.yml") == (node == "azure-node-1"), "\(node)")
+            #expect(custom.contains("path: /etc/maif/alerting/alertmanager.yml") == (node == "azure-node-1"), "\(node)")
+            if node == "azure-node-1" {
+                #expect(custom.contains("- alert: node_down\n") && custom.contains("- alert: high_cpu_usage\n"))
+                #expect(custom.contains("- receiver: oncall\n") && custom.contains("- receiver: team\n"))
+                #expect(custom.contains("- to: oncall@example.com\n") && custom.contains("- to: maif-team@example.com\n"))
+            }
+            #expect(!custom.contains(AzureStackRun.webhook) && !custom.contains("webhook_configs"))
         }
+        #expect(!apply.all.contains(AzureStackRun.webhook), "the webhook by reference is in no output")
+        #expect(apply.all.contains("azure-metric-alerts-without-action-group"), "\(apply)")
+        let stateFiles = FileManager.default.enumerator(atPath: run.work + "/state")?.compactMap { $0 as? String } ?? []
+        for file in stateFiles {
+            let text = (try? String(contentsOfFile: run.work + "/state/" + file, encoding: .utf8)) ?? ""
+            #expect(!text.contains(AzureStackRun.webhook), "the webhook by reference is not in the state: \(file)")
+        }
+        #expect(!stateFiles.isEmpty)
         for nic in try standIn.resources(ofType: "Microsoft.Network/networkInterfaces") {
             let config = (props(nic)["ipConfigurations"] as? [[String: Any]])?.first.map(props)
             #expect(((config?["loadBalancerBackendAddressPools"] as? [[String: Any]])?.first?["id"] as? String)?.hasSuffix("/backendAddressPools/nodes") == true)

@@ -19,7 +19,7 @@ enum AzureProviderSchemaCheck {
 final class AzureExpansionTests: XCTestCase {
     /// The warnings multi-cloud.yaml gets on Azure: each a value Azure has no equivalent for, or one not wired yet.
     static let multiCloudWarnings = ["azure-lb-recovery-threshold", "azure-lb-weights", "azure-lb-strategy", "azure-autoscale-memory",
-                                     "azure-alerts-notify-nobody"]
+                                     "azure-metric-alerts-without-action-group", "alertmanager-webhook-by-reference"]
 
     func multiCloud() throws -> (Stack, Cluster, [DesiredResource]) {
         let stack = try PlacementFixture.shipped("stacks/multi-cloud.yaml")

@@ -1,5 +1,5 @@
 import Engine
-import Expansion
+@testable import Expansion
 import Foundation
 import ProviderKit
 import StackLoader
@@ -116,7 +116,7 @@ final class RunsMAIFTests: XCTestCase {
         XCTAssertTrue(scaled.contains("--node-id %H"), "scaled nodes are named by their host name")
     }
 
-    /// GCP alert policies name the notification channels of their severity; Azure says its alerts reach nobody yet.
+    /// GCP alert policies name the notification channels of their severity.
     func testGCPAlertPoliciesNotifyTheChannelsOfTheirSeverity() throws {
         let (resources, diagnostics, _) = try expand("stacks/multi-cloud.yaml")
         let email = try XCTUnwrap(resources["gcp.notification_channel.oncall.email-1"]?.config)
@@ -136,7 +136,6 @@ final class RunsMAIFTests: XCTestCase {
                 : ["${gcp.notification_channel.team.email-1.name}"]
             XCTAssertEqual(policy.config["notification_channels"], .list(want), "\(policy.address)")
         }
-        XCTAssertTrue(diagnostics.contains { $0.code == "azure-alerts-notify-nobody" }, "Azure's metric alerts still have no action group")
         XCTAssertEqual(resources["azure.load_balancer.maif-azure"]?.config["endpoint"], "${azure.public_ip.maif-azure.lb.fqdn}:8080")
         XCTAssertEqual(resources["azure.vm.maif-azure.azure-node-1"]?.config["endpoint"], "${azure.network_interface.maif-azure.azure-node-1.private_ip_address}:8080")
     }
@@ -189,6 +188,60 @@ final class RunsMAIFTests: XCTestCase {
         XCTAssertEqual(webhook["endpoint_from"], "env:MAIF_ONCALL_WEBHOOK")
         XCTAssertNil(webhook["endpoint"], "a webhook by reference is read at apply, never written into the plan")
         XCTAssertEqual(resources["aws.sns_topic_subscription.team.us-east-1.email-1"]?.config["endpoint"], "maif-team@example.com")
+    }
+
+    /// Azure's metric alerts have no action group, so its first node's custom data carries the alert rules and the
+    /// Alertmanager route the on-prem provider writes on a first host: cloud-init writes them where they belong, promtool
+    /// and amtool accept them, each notification is the receiver of its severities, and the webhook given by reference
+    /// is not in the custom data (e-mail still goes out; the warning says so). The other nodes carry no alerting files.
+    func testAzureFirstNodeRoutesTheNotificationsThroughAlertmanager() throws {
+        let (resources, diagnostics, stack) = try expand("stacks/multi-cloud.yaml")
+        XCTAssertFalse(diagnostics.contains { $0.code == "azure-alerts-notify-nobody" }, "the notifications are routed by Alertmanager")
+        let narrower = try XCTUnwrap(diagnostics.first { $0.code == "azure-metric-alerts-without-action-group" })
+        XCTAssertEqual(narrower.location?.line, stack.location(of: "monitoring.notifications")?.line)
+        XCTAssertTrue(narrower.message.contains("first node 'azure-node-1'"), narrower.message)
+        let byReference = try XCTUnwrap(diagnostics.first { $0.code == "alertmanager-webhook-by-reference" && $0.message.contains("Azure") })
+        XCTAssertTrue(byReference.message.contains("oncall"), byReference.message)
+
+        func customData(_ node: String) throws -> String {
+            try XCTUnwrap(resources["azure.vm.maif-azure.\(node)"]?.config["os_profile"]?[path: "custom_data"]?.stringValue)
+        }
+        let first = try customData("azure-node-1")
+        try validate("cloud-config", first, "azure-node-1.yaml")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("maifctl-root-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let written = try PlatformFixture.runValidator(["cloud-config-write", try temporaryFile(first, "user-data"), root])
+        XCTAssertEqual(written.status, 0, written.output)
+        let rules = try String(contentsOfFile: root + "/etc/maif/alerting/maif-rules.yml", encoding: .utf8)
+        let alertmanager = try String(contentsOfFile: root + "/etc/maif/alerting/alertmanager.yml", encoding: .utf8)
+        try validate("rules", rules, "maif-rules.yml")
+        try validate("alertmanager", alertmanager, "alertmanager.yml")
+        // The same files the on-prem provider writes (Alerting), here for cluster maif-azure.
+        let cluster = try XCTUnwrap(stack.clusters.first { $0.name == "maif-azure" })
+        let files = try XCTUnwrap(Alerting.files(for: cluster, in: stack, platform: "x"))
+        XCTAssertEqual(rules, files.rules)
+        XCTAssertEqual(alertmanager, files.alertmanager)
+        XCTAssertTrue(rules.contains("- alert: high_cpu_usage\n") && rules.contains("- alert: node_down\n"), rules)
+        XCTAssertTrue(rules.contains(#"expr: "up{job=\"maif\", cluster=\"maif-azure\"} == 0""#), rules)
+        // Each alert, with the labels its rule gives it, is routed by amtool to the notification of its severity:
+        // node_down (critical) to oncall, high_cpu_usage (warning) to team; each receiver mails its addresses.
+        let amFile = try temporaryFile(alertmanager, "alertmanager.yml")
+        for (alert, severity, receiver) in [("node_down", "critical", "oncall"), ("high_cpu_usage", "warning", "team"), ("any", "info", "team")] {
+            let routed = try PlatformFixture.runValidator(["alertmanager-route", amFile, "alertname=\(alert)", "severity=\(severity)",
+                                                           "cluster=maif-azure", "stack=multi-cloud"])
+            XCTAssertEqual(routed.status, 0, routed.output)
+            XCTAssertEqual(routed.stdout.trimmingCharacters(in: .whitespacesAndNewlines), receiver, "\(alert) (\(severity)): \(routed.output)")
+        }
+        for (receiver, mail) in [("oncall", "oncall@example.com"), ("team", "maif-team@example.com")] {
+            XCTAssertTrue(alertmanager.contains("  - name: \(receiver)\n    email_configs:\n      - to: \(mail)\n"), alertmanager)
+        }
+        XCTAssertFalse(alertmanager.contains("webhook_configs"), "the webhook by reference is not written into the custom data")
+        XCTAssertFalse(alertmanager.contains("MAIF_ONCALL_WEBHOOK"), alertmanager)
+        for node in ["azure-node-2", "azure-node-3"] {
+            XCTAssertFalse(try customData(node).contains("/etc/maif/alerting/"), "only the first node runs the cluster's alerting")
+        }
+        let scaled = try XCTUnwrap(resources["azure.vm_scale_set.maif-azure"]?.config["virtual_machine_profile"]?[path: "os_profile"]?[path: "custom_data"]?.stringValue)
+        XCTAssertFalse(scaled.contains("/etc/maif/alerting/"), "scale set instances come and go: no alerting there")
     }
 
     // MARK: On premises

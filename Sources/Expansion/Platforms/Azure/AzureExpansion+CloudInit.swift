@@ -1,6 +1,7 @@
 /// The custom data of an Azure cluster's Ubuntu VMs: the shared VMBootstrap cloud-config (cluster.yaml, TLS settings,
 /// the node's unit running the stack's image, the backup timers), after the sections that format the data disk and
-/// mount it at /var/lib/maif, where the unit keeps the node's data.
+/// mount it at /var/lib/maif, where the unit keeps the node's data. The first node's also writes the alerting files
+/// (AzureExpansion+Monitoring).
 
 import ProviderKit
 import StackModel
@@ -26,10 +27,11 @@ extension AzureClusterExpansion {
 
         """
 
-    /// A named node's custom data.
+    /// A named node's custom data; the cluster's first node also carries the alert rules and the Alertmanager route.
     func cloudConfig(node: Node) -> String {
-        VMBootstrap.NodeConfig(stack: stack, cluster: hosted, node: node, clusterYAML: clusterYAML, managedBy: vm(node).description,
-                               storageSetup: Self.dataDiskSetup).cloudConfig()
+        let alertingFiles = node.id == cluster.nodes.first?.id ? alerting.map(VMBootstrap.alertingFiles) ?? [] : []
+        return VMBootstrap.NodeConfig(stack: stack, cluster: hosted, node: node, clusterYAML: clusterYAML, managedBy: vm(node).description,
+                                      platformFiles: alertingFiles, storageSetup: Self.dataDiskSetup).cloudConfig()
     }
 
     /// A scale set instance's custom data: the same cluster.yaml, its node id being its host name.

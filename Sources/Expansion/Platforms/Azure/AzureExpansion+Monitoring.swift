@@ -3,6 +3,10 @@
 /// load balancer's health probe (below 100 % of the backends answering). The window is the rule's `duration`, rounded
 /// up to one Azure has (1, 5, 15, 30 minutes, 1, 6, 12 hours, 1 day); severities map critical → 0, warning → 2,
 /// info → 3. Azure's platform metrics have nothing else the stacks name, so other conditions are warnings.
+///
+/// The metric alerts have no action group (the ARM stand-in's specs have no Microsoft.Insights/actionGroups to check one
+/// against), so `monitoring.notifications` are reached as on premises: the Prometheus alert rules and the Alertmanager
+/// route (Alerting) are files of the first node's cloud-config, /etc/maif/alerting/maif-rules.yml and alertmanager.yml.
 
 import ProviderKit
 import StackModel
@@ -12,9 +16,23 @@ extension AzureClusterExpansion {
         (1, "PT1M"), (5, "PT5M"), (15, "PT15M"), (30, "PT30M"), (60, "PT1H"), (360, "PT6H"), (720, "PT12H"), (1440, "P1D"),
     ]
 
+    /// The alert rules and the Alertmanager route the first node's cloud-config writes; nil without alert rules.
+    var alerting: Alerting.Files? {
+        Alerting.files(for: cluster, in: stack, platform: "Azure cluster '\(cluster.name)' (Alertmanager on its first node)")
+    }
+
     func alerts() -> PlatformOutput {
         var out = PlatformOutput()
         guard let monitoring = stack.monitoring, monitoring.alertingEnabled else { return out }
+        if let alerting, let first = cluster.nodes.first {
+            out.diagnostics += alerting.diagnostics
+            if !monitoring.notifications.isEmpty {
+                out.diagnostics.append(.warning("azure-metric-alerts-without-action-group",
+                    "the Azure Monitor metric alerts of cluster '\(cluster.name)' have no action group (the ARM stand-in has no Microsoft.Insights/actionGroups spec to check one against), so they notify nobody themselves; monitoring.notifications are routed by Alertmanager on the cluster's first node '\(first.id)', whose custom data writes the alert rules and the route to \(NodeUnit.configDirectory)/\(Alerting.directoryName)/",
+                    hint: "run Prometheus (rule_files: [\(NodeUnit.configDirectory)/\(Alerting.directoryName)/\(Alerting.rulesFile)]) and Alertmanager (--config.file=\(NodeUnit.configDirectory)/\(Alerting.directoryName)/\(Alerting.alertmanagerFile)) on node '\(first.id)', as on premises; the metric alerts still show in the Azure portal",
+                    at: stack.location(of: "monitoring.notifications") ?? monitoring.location))
+            }
+        }
         for rule in monitoring.alertRules {
             let minutes = Int((rule.duration.seconds / 60).rounded(.up))
             let window = Self.windows.first { $0.minutes >= minutes }?.text ?? "P1D"
@@ -89,7 +107,8 @@ extension AzureClusterExpansion {
 
     private func unmapped(_ rule: AlertRule) -> Diagnostic {
         .warning("azure-alert-unmapped",
-                 "alert rule '\(rule.name)': Azure Monitor has no platform metric for `\(rule.condition)`; cluster '\(cluster.name)' gets no alert for it",
+                 "alert rule '\(rule.name)': Azure Monitor has no platform metric for `\(rule.condition)`; cluster '\(cluster.name)' gets no metric alert for it"
+                    + (alerting == nil || cluster.nodes.isEmpty ? "" : ", only the Prometheus rule its first node's custom data writes"),
                  hint: "cpu_utilization comparisons and node_status == 'down' become metric alerts on Azure", at: rule.location)
     }
 

@@ -177,8 +177,6 @@ struct AzureClusterExpansion {
         out += nodes()
         out += scaleSet()
         out += alerts()
-        out.diagnostics += VMBootstrap.alertsNotifyNobody(cluster, in: stack, prefix: "azure", platform: "Azure",
-                                                          why: "its metric alerts have no action group (the ARM stand-in has no Microsoft.Insights/actionGroups spec to check one against)")
         if stack.clouds["azure"]?["admin_ssh_public_key"] == nil {
             out.diagnostics.append(.warning("azure-vm-admin-key-missing",
                 "Azure refuses a Linux VM without an SSH key or a password; the VMs of cluster '\(cluster.name)' get neither",

@@ -54,7 +54,7 @@ enum OnPremExpansion {
         let configDirectory = OnPremNode.address("directory", cluster: cluster, node: first, "etc-maif")
         let directory = ResourceAddress(provider: "onprem", kind: "directory", name: "\(cluster.name).alerting")
         out.resources.append(DesiredResource(address: directory, config: [
-            "host": hostRef, "path": .string("${\(configDirectory).path}/alerting"), "mode": "0755", "owner": "root:root",
+            "host": hostRef, "path": .string("${\(configDirectory).path}/\(Alerting.directoryName)"), "mode": "0755", "owner": "root:root",
         ], origin: origin))
         for (name, content) in [(Alerting.rulesFile, files.rules), (Alerting.alertmanagerFile, files.alertmanager)] {
             let address = ResourceAddress(provider: "onprem", kind: "file", name: "\(cluster.name).alerting.\(name.split(separator: ".")[0])")
