@@ -36,6 +36,16 @@ final class RunsMAIFTests: XCTestCase {
         XCTAssertEqual(run.status, 0, "\(kind) rejects \(name):\n\(run.output)\n---\n\(content)", file: file, line: line)
     }
 
+    /// Runs cloud-init's own write_files module on `cloudConfig`, its paths moved under a temporary root (removed when
+    /// the test ends); returns that root and what the module printed.
+    func writeFiles(of cloudConfig: String, file: StaticString = #filePath, line: UInt = #line) throws -> (root: String, output: String) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("maifctl-root-\(UUID().uuidString.prefix(8))").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
+        let written = try PlatformFixture.runValidator(["cloud-config-write", try temporaryFile(cloudConfig, "user-data"), root])
+        XCTAssertEqual(written.status, 0, written.output, file: file, line: line)
+        return (root, written.output)
+    }
+
     // MARK: VMs
 
     func testProductionNodesBootFromACloudConfigThatCloudInitAcceptsAndRuns() throws {
@@ -50,10 +60,7 @@ final class RunsMAIFTests: XCTestCase {
             XCTAssertTrue(userData.hasPrefix("#cloud-config\n"), userData)
             try validate("cloud-config", userData, "\(node).yaml")
 
-            // cloud-init's own write_files module, paths moved under a temporary root.
-            let root = FileManager.default.temporaryDirectory.appendingPathComponent("maifctl-root-\(UUID().uuidString.prefix(8))").path
-            let written = try PlatformFixture.runValidator(["cloud-config-write", try temporaryFile(userData, "user-data"), root])
-            XCTAssertEqual(written.status, 0, written.output)
+            let (root, written) = try writeFiles(of: userData)
             let clusterYAML = try String(contentsOfFile: root + "/etc/maif/cluster.yaml", encoding: .utf8)
             for peer in hosts.values { XCTAssertTrue(clusterYAML.contains("host: \(peer)"), "cluster.yaml names \(peer):\n\(clusterYAML)") }
             let unit = try String(contentsOfFile: root + "/etc/systemd/system/maif.service", encoding: .utf8)
@@ -69,8 +76,7 @@ final class RunsMAIFTests: XCTestCase {
             XCTAssertFalse(service.contains("maif-backups-secondary"), "the secondary bucket is filled by S3 replication")
             let attributes = try FileManager.default.attributesOfItem(atPath: root + "/etc/maif/cluster.yaml")
             XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o640)
-            XCTAssertTrue(written.output.contains("systemctl"), written.output)
-            try? FileManager.default.removeItem(atPath: root)
+            XCTAssertTrue(written.contains("systemctl"), written)
         }
         let template = try XCTUnwrap(resources["aws.launch_template.production-cluster"]?.config["user_data"]?.stringValue)
         try validate("cloud-config", template, "scaled.yaml")
@@ -93,9 +99,7 @@ final class RunsMAIFTests: XCTestCase {
         for (node, text) in configs {
             XCTAssertTrue(text.hasPrefix("#cloud-config\n"), text)
             try validate("cloud-config", text, "\(node).yaml")
-            let root = FileManager.default.temporaryDirectory.appendingPathComponent("maifctl-root-\(UUID().uuidString.prefix(8))").path
-            let written = try PlatformFixture.runValidator(["cloud-config-write", try temporaryFile(text, "user-data"), root])
-            XCTAssertEqual(written.status, 0, written.output)
+            let root = try writeFiles(of: text).root
             let unit = try String(contentsOfFile: root + "/etc/systemd/system/maif.service", encoding: .utf8)
             XCTAssertTrue(unit.contains("--node-id \(node) --port 8080 --config /etc/maif/cluster.yaml"), unit)
             let clusterYAML = try String(contentsOfFile: root + "/etc/maif/cluster.yaml", encoding: .utf8)
@@ -106,7 +110,6 @@ final class RunsMAIFTests: XCTestCase {
             XCTAssertTrue(full.contains("maif backup --type full"), full)
             XCTAssertTrue(full.contains("--target "), full)
             XCTAssertTrue(text.contains("[systemctl, enable, \"--now\", maif.service, maif-backup-full.timer, "), "the timers are started")
-            try? FileManager.default.removeItem(atPath: root)
         }
         // Azure: the data disk is formatted and mounted where the unit keeps the node's data.
         XCTAssertTrue(configs[1].text.contains("mounts:\n  - [\"/dev/disk/azure/scsi1/lun0-part1\", \"/var/lib/maif\""), configs[1].text)
@@ -208,10 +211,7 @@ final class RunsMAIFTests: XCTestCase {
         }
         let first = try customData("azure-node-1")
         try validate("cloud-config", first, "azure-node-1.yaml")
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("maifctl-root-\(UUID().uuidString.prefix(8))").path
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let written = try PlatformFixture.runValidator(["cloud-config-write", try temporaryFile(first, "user-data"), root])
-        XCTAssertEqual(written.status, 0, written.output)
+        let root = try writeFiles(of: first).root
         let rules = try String(contentsOfFile: root + "/etc/maif/alerting/maif-rules.yml", encoding: .utf8)
         let alertmanager = try String(contentsOfFile: root + "/etc/maif/alerting/alertmanager.yml", encoding: .utf8)
         try validate("rules", rules, "maif-rules.yml")
