@@ -58,3 +58,18 @@ extension AttributeValue {
         }
     }
 }
+
+/// Tags as the JSON services that take `[{Key, Value}]` have them (CloudWatch, CloudTrail; KMS names its fields
+/// `TagKey`/`TagValue` and keeps its own).
+enum JSONTags {
+    /// Sorted by key, as the request bodies send them.
+    static func list(_ tags: [String: String]) -> AttributeValue {
+        .list(tags.keys.sorted().map { .map(["Key": .string($0), "Value": .string(tags[$0]!)]) })
+    }
+
+    static func map(_ list: AttributeValue?) -> [String: String] {
+        var out: [String: String] = [:]
+        for tag in list?.listValue ?? [] { if let k = tag.mapValue?["Key"]?.text { out[k] = tag.mapValue?["Value"]?.text ?? "" } }
+        return out
+    }
+}

@@ -14,10 +14,6 @@ struct CloudTrail: Sendable {
     }
 
     var region: String { client.settings.region }
-
-    static func tagList(_ tags: [String: String]) -> AttributeValue {
-        .list(tags.keys.sorted().map { .map(["Key": .string($0), "Value": .string(tags[$0]!)]) })
-    }
 }
 
 struct CloudTrailResource: AWSProvider.Resource {
@@ -41,7 +37,7 @@ struct CloudTrailResource: AWSProvider.Resource {
         var body = Self.settings(config)
         body["Name"] = .string(name)
         let tags = tagMap(config)
-        if !tags.isEmpty { body["TagsList"] = CloudTrail.tagList(tags) }
+        if !tags.isEmpty { body["TagsList"] = JSONTags.list(tags) }
         do {
             _ = try await trail.call("CreateTrail", body)
         } catch let error as AWSError where error.code == "TrailAlreadyExistsException" {
@@ -76,10 +72,7 @@ struct CloudTrailResource: AWSProvider.Resource {
         let arn = found["TrailARN"]?.text ?? ""
         let status = try await trail.call("GetTrailStatus", ["Name": .string(name)])
         let listed = try await trail.call("ListTags", ["ResourceIdList": .list([.string(arn)])])["ResourceTagList"]?.listValue?.first?.mapValue
-        var tags: [String: String] = [:]
-        for tag in listed?["TagsList"]?.listValue ?? [] {
-            if let k = tag.mapValue?["Key"]?.text { tags[k] = tag.mapValue?["Value"]?.text ?? "" }
-        }
+        let tags = JSONTags.map(listed?["TagsList"])
         func optional(_ key: String) -> AttributeValue {
             guard let text = found[key]?.text, !text.isEmpty else { return .null }
             return .string(text)
@@ -112,9 +105,9 @@ struct CloudTrailResource: AWSProvider.Resource {
         let have = stringMap(current.attributes["tags"]), want = tagMap(config)
         let arn = AttributeValue.string(current.attributes["arn"]?.text ?? "")
         let changed = want.filter { have[$0.key] != $0.value }
-        if !changed.isEmpty { _ = try await trail.call("AddTags", ["ResourceId": arn, "TagsList": CloudTrail.tagList(changed)]) }
+        if !changed.isEmpty { _ = try await trail.call("AddTags", ["ResourceId": arn, "TagsList": JSONTags.list(changed)]) }
         let removed = have.filter { want[$0.key] == nil }
-        if !removed.isEmpty { _ = try await trail.call("RemoveTags", ["ResourceId": arn, "TagsList": CloudTrail.tagList(removed)]) }
+        if !removed.isEmpty { _ = try await trail.call("RemoveTags", ["ResourceId": arn, "TagsList": JSONTags.list(removed)]) }
         return try await readOrFail(context, name)
     }
 

@@ -14,17 +14,6 @@ struct CloudWatch: Sendable {
 
     var region: String { client.settings.region }
 
-    /// `[{Key, Value}]`, sorted, as CloudWatch's TagResource and PutMetricAlarm take them.
-    static func tagList(_ tags: [String: String]) -> AttributeValue {
-        .list(tags.keys.sorted().map { .map(["Key": .string($0), "Value": .string(tags[$0]!)]) })
-    }
-
-    static func tags(_ list: AttributeValue?) -> [String: String] {
-        var out: [String: String] = [:]
-        for tag in list?.listValue ?? [] { if let k = tag.mapValue?["Key"]?.text { out[k] = tag.mapValue?["Value"]?.text ?? "" } }
-        return out
-    }
-
     /// Dimensions as CloudWatch takes them, `[{Name, Value}]` sorted by name, from the schema's name → value map.
     static func dimensions(_ value: AttributeValue?) -> AttributeValue {
         let m = value?.mapValue ?? [:]
@@ -41,7 +30,7 @@ struct CloudWatch: Sendable {
     /// Brings an ARN's tags from `current` to `wanted` with TagResource and UntagResource.
     func syncTags(arn: String, from current: [String: String], to wanted: [String: String]) async throws {
         let changed = wanted.filter { current[$0.key] != $0.value }
-        if !changed.isEmpty { _ = try await call("TagResource", ["ResourceARN": .string(arn), "Tags": Self.tagList(changed)]) }
+        if !changed.isEmpty { _ = try await call("TagResource", ["ResourceARN": .string(arn), "Tags": JSONTags.list(changed)]) }
         let removed = current.keys.filter { wanted[$0] == nil }.sorted()
         if !removed.isEmpty {
             _ = try await call("UntagResource", ["ResourceARN": .string(arn), "TagKeys": .list(removed.map(AttributeValue.string))])
@@ -136,7 +125,7 @@ struct CloudWatchAlarmResource: AWSProvider.Resource {
         }
         var body = Self.request(config)
         let tags = tagMap(config)
-        if !tags.isEmpty { body["Tags"] = CloudWatch.tagList(tags) }
+        if !tags.isEmpty { body["Tags"] = JSONTags.list(tags) }
         _ = try await cloudwatch.call("PutMetricAlarm", body)
         return try await readOrFail(context, name)
     }
@@ -156,7 +145,7 @@ struct CloudWatchAlarmResource: AWSProvider.Resource {
     }
 
     func tags(_ arn: String) async throws -> [String: String] {
-        CloudWatch.tags(try await cloudwatch.call("ListTagsForResource", ["ResourceARN": .string(arn)])["Tags"])
+        JSONTags.map(try await cloudwatch.call("ListTagsForResource", ["ResourceARN": .string(arn)])["Tags"])
     }
 
     func read(_ context: ResourceContext, id name: String) async throws -> ResourceState? {
