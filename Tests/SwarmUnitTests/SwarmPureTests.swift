@@ -144,10 +144,11 @@ final class SwarmSettingsTests: XCTestCase {
 }
 
 final class TaskProgressTests: XCTestCase {
-    func task(_ state: String, desired: String = "running", err: String? = nil, message: String = "", created: String = "2026-01-01T10:00:05.5Z") -> AttributeValue {
+    func task(_ state: String, desired: String = "running", err: String? = nil, message: String = "", created: String = "2026-01-01T10:00:05.5Z",
+              id: String = "") -> AttributeValue {
         var status: [String: AttributeValue] = ["State": .string(state), "Message": .string(message)]
         if let err { status["Err"] = .string(err) }
-        return .map(["DesiredState": .string(desired), "Status": .map(status), "CreatedAt": .string(created)])
+        return .map(["ID": .string(id), "DesiredState": .string(desired), "Status": .map(status), "CreatedAt": .string(created)])
     }
 
     func service(replicas: Int64, update: String? = nil) -> [String: AttributeValue] {
@@ -161,6 +162,18 @@ final class TaskProgressTests: XCTestCase {
     func testRunningWhenEveryWantedTaskRuns() {
         let p = TaskProgress(service: service(replicas: 2), tasks: [task("running"), task("running"), task("shutdown", desired: "shutdown")], since: since)
         XCTAssertEqual(p.verdict, .running)
+    }
+
+    func testAnUpdateTheOrchestratorHasNotPickedUpYetIsWaitedFor() {
+        // Right after POST /services/{id}/update the old task still runs and UpdateStatus is the previous update's.
+        let old = task("running", created: "2026-01-01T10:00:01Z", id: "old")
+        let before = TaskProgress(service: service(replicas: 1, update: "completed"), tasks: [old], current: [], since: since)
+        XCTAssertEqual(before.verdict, .waiting)
+        XCTAssertEqual(before.summary, "0 of 1 tasks running; running the previous spec")
+
+        let replaced = TaskProgress(service: service(replicas: 1, update: "completed"),
+                                    tasks: [task("shutdown", desired: "shutdown", id: "old"), task("running", id: "new")], current: ["new"], since: since)
+        XCTAssertEqual(replaced.verdict, .running)
     }
 
     func testRepeatedTaskErrorsFailEarlyWithDockersOwnWords() {

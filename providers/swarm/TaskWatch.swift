@@ -1,5 +1,5 @@
-/// The bounded wait after a service create or update: polls the service and its tasks until as many tasks run as the
-/// service wants, and fails early with the tasks' own errors (`No such image: …`) when they keep failing, or when
+/// The bounded wait after a service create or update: polls the service and its tasks until as many tasks run the
+/// service's current spec as it wants, and fails early with the tasks' own errors (`No such image: …`) when they keep failing, or when
 /// swarm rolls the update back. The verdict is a pure function of what Docker reported (`TaskProgress`).
 
 import Foundation
@@ -25,10 +25,9 @@ struct TaskWatch {
             }
             // The tasks of this change are those created since the spec last changed.
             since = since ?? DockerTime(service["UpdatedAt"]?.stringValue ?? "")
-            let tasks = try await docker.call("TaskList", .GET, "/tasks", query: [
-                ("filters", AttributeValue.map(["service": .list([.string(id)])]).canonicalJSON(indent: nil)),
-            ]).json.listValue ?? []
-            let progress = TaskProgress(service: service, tasks: tasks, since: since)
+            let tasks = try await taskList(service: id)
+            let current = Set(try await taskList(service: id, upToDate: true).compactMap { $0.mapValue?["ID"]?.stringValue })
+            let progress = TaskProgress(service: service, tasks: tasks, current: current, since: since)
             switch progress.verdict {
             case .running: return
             case .failed(let why): throw Failure(description: "\(name): \(why)")
@@ -39,6 +38,18 @@ struct TaskWatch {
             }
             try await Task.sleep(nanoseconds: UInt64(pollInterval * 1e9))
         }
+    }
+
+    /// The service's tasks; with `upToDate`, only those that run its current spec. `_up-to-date` is the filter the
+    /// docker CLI itself polls while `docker service update` waits: it is what tells a task the orchestrator has not
+    /// replaced yet from one that already runs the change, since the service's `UpdateStatus` still says `completed`
+    /// (the previous update's) until the orchestrator picks the new spec up.
+    private func taskList(service id: String, upToDate: Bool = false) async throws -> [AttributeValue] {
+        var filters: [String: AttributeValue] = ["service": .list([.string(id)])]
+        if upToDate { filters["_up-to-date"] = .list(["true"]) }
+        return try await docker.call("TaskList", .GET, "/tasks", query: [
+            ("filters", AttributeValue.map(filters).canonicalJSON(indent: nil)),
+        ]).json.listValue ?? []
     }
 
     static func seconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s) }
@@ -79,9 +90,11 @@ struct TaskProgress {
     var notRunning: [String]
     var failures: [String]
 
-    init(service: [String: AttributeValue], tasks: [AttributeValue], since: DockerTime?) {
+    /// `current` holds the IDs of the tasks that run the service's current spec (nil: take every task for current).
+    init(service: [String: AttributeValue], tasks: [AttributeValue], current: Set<String>? = nil, since: DockerTime?) {
         let all = tasks.compactMap(\.mapValue)
         let wantedToRun = all.filter { $0["DesiredState"]?.stringValue == "running" }
+        let isCurrent = { (t: [String: AttributeValue]) in current.map { $0.contains(t["ID"]?.stringValue ?? "") } ?? true }
         let state = { (t: [String: AttributeValue]) in t["Status"]?.mapValue?["State"]?.stringValue ?? "unknown" }
         let why = { (t: [String: AttributeValue]) -> String in
             let status = t["Status"]?.mapValue ?? [:]
@@ -90,8 +103,9 @@ struct TaskProgress {
         }
         let replicas = service["Spec"]?.mapValue?["Mode"]?.mapValue?["Replicated"]?.mapValue?["Replicas"]?.intValue
         wanted = replicas.map(Int.init) ?? wantedToRun.count
-        running = wantedToRun.filter { state($0) == "running" }.count
-        notRunning = Self.grouped(wantedToRun.filter { state($0) != "running" }.map { "\(state($0)): \(why($0))" })
+        running = wantedToRun.filter { state($0) == "running" && isCurrent($0) }.count
+        notRunning = Self.grouped(wantedToRun.filter { state($0) != "running" }.map { "\(state($0)): \(why($0))" }
+            + wantedToRun.filter { state($0) == "running" && !isCurrent($0) }.map { _ in "running the previous spec" })
         let recent = all.filter { task in
             guard let since else { return true }
             return DockerTime(task["CreatedAt"]?.stringValue ?? "").map { $0 >= since } ?? true
