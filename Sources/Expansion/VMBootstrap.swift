@@ -205,7 +205,11 @@ extension VMBootstrap {
     /// (Azure: its metric alerts have no action group): the same files the on-prem provider writes on a cluster's first
     /// host (Alerting), as files of the first node's cloud-config, for the Prometheus and Alertmanager that load them there.
     static func alertingFiles(_ files: Alerting.Files) -> [(path: String, mode: String, content: String)] {
-        let directory = NodeUnit.configDirectory + "/" + Alerting.directoryName
-        return [(directory + "/" + Alerting.rulesFile, "0644", files.rules), (directory + "/" + Alerting.alertmanagerFile, "0644", files.alertmanager)]
+        [(alertingPath(Alerting.rulesFile), "0644", files.rules), (alertingPath(Alerting.alertmanagerFile), "0644", files.alertmanager)]
+    }
+
+    /// Where on a VM node an alerting file is written (`/etc/maif/alerting/<file>`); the directory itself for "".
+    static func alertingPath(_ file: String) -> String {
+        NodeUnit.configDirectory + "/" + Alerting.directoryName + "/" + file
     }
 }

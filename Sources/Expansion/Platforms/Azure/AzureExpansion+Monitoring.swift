@@ -28,8 +28,8 @@ extension AzureClusterExpansion {
             out.diagnostics += alerting.diagnostics
             if !monitoring.notifications.isEmpty {
                 out.diagnostics.append(.warning("azure-metric-alerts-without-action-group",
-                    "the Azure Monitor metric alerts of cluster '\(cluster.name)' have no action group (the ARM stand-in has no Microsoft.Insights/actionGroups spec to check one against), so they notify nobody themselves; monitoring.notifications are routed by Alertmanager on the cluster's first node '\(first.id)', whose custom data writes the alert rules and the route to \(NodeUnit.configDirectory)/\(Alerting.directoryName)/",
-                    hint: "run Prometheus (rule_files: [\(NodeUnit.configDirectory)/\(Alerting.directoryName)/\(Alerting.rulesFile)]) and Alertmanager (--config.file=\(NodeUnit.configDirectory)/\(Alerting.directoryName)/\(Alerting.alertmanagerFile)) on node '\(first.id)', as on premises; the metric alerts still show in the Azure portal",
+                    "the Azure Monitor metric alerts of cluster '\(cluster.name)' have no action group (the ARM stand-in has no Microsoft.Insights/actionGroups spec to check one against), so they notify nobody themselves; monitoring.notifications are routed by Alertmanager on the cluster's first node '\(first.id)', whose custom data writes the alert rules and the route to \(VMBootstrap.alertingPath(""))",
+                    hint: "run Prometheus (rule_files: [\(VMBootstrap.alertingPath(Alerting.rulesFile))]) and Alertmanager (--config.file=\(VMBootstrap.alertingPath(Alerting.alertmanagerFile))) on node '\(first.id)', as on premises; the metric alerts still show in the Azure portal",
                     at: stack.location(of: "monitoring.notifications") ?? monitoring.location))
             }
         }
